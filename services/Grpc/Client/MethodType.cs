@@ -1,0 +1,9 @@
+namespace Microservices.Grpc.Client;
+
+public enum MethodType
+{
+    Unary,
+    ClientStreaming,
+    ServerStreaming,
+    DuplexStreaming,
+}

@@ -1,0 +1,39 @@
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microservices.Grpc.Server;
+
+/// <summary>Registers service implementations and interceptors with a host's gRPC server.</summary>
+public sealed class GrpcServerBuilder
+{
+    private readonly GrpcServiceRegistrations _registrations;
+
+    internal GrpcServerBuilder(IServiceCollection services, GrpcServiceRegistrations registrations)
+    {
+        Services = services;
+        _registrations = registrations;
+    }
+
+    public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Serves <paramref name="service"/> with <typeparamref name="TImplementation"/>, created per call.
+    /// Throws now if the class lacks any method of the service.
+    /// </summary>
+    public GrpcServerBuilder AddService<TImplementation>(ServiceDescriptor service)
+        where TImplementation : class
+    {
+        _registrations.Add(service, ServiceBinder.Bind(typeof(TImplementation), service));
+        Services.TryAddScoped<TImplementation>();
+        return this;
+    }
+
+    /// <summary>Adds an interceptor; interceptors run in the order they are added.</summary>
+    public GrpcServerBuilder AddInterceptor<TInterceptor>()
+        where TInterceptor : class, IServerInterceptor
+    {
+        Services.AddSingleton<IServerInterceptor, TInterceptor>();
+        return this;
+    }
+}

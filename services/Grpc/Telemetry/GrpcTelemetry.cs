@@ -1,0 +1,77 @@
+using System.Diagnostics;
+
+namespace Microservices.Grpc.Telemetry;
+
+/// <summary>
+/// The ActivitySource of the gRPC layer: one span per call, server and client, named
+/// "{rpc.service}/{rpc.method}" with the OpenTelemetry rpc semantic-convention attributes.
+/// </summary>
+public static class GrpcTelemetry
+{
+    public const string ActivitySourceName = "Microservices.Grpc";
+
+    internal static readonly ActivitySource Source = new(ActivitySourceName);
+
+    internal static Activity? StartServer(string service, string method, string? traceParent, string? traceState, string peer)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+        var activity = Source.StartActivity(service + "/" + method, ActivityKind.Server, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("rpc.system", "grpc");
+            activity.SetTag("rpc.service", service);
+            activity.SetTag("rpc.method", method);
+            activity.SetTag("network.peer.address", peer);
+        }
+
+        return activity;
+    }
+
+    internal static Activity? StartClient(string service, string method, string host, int port)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = Source.StartActivity(service + "/" + method, ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("rpc.system", "grpc");
+            activity.SetTag("rpc.service", service);
+            activity.SetTag("rpc.method", method);
+            activity.SetTag("server.address", host);
+            activity.SetTag("server.port", port);
+        }
+
+        return activity;
+    }
+
+    internal static void Stop(Activity? activity, Status status)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("rpc.grpc.status_code", (int)status.Code);
+        if (status.Code != StatusCode.OK)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, status.Detail);
+        }
+
+        activity.Dispose();
+    }
+
+    /// <summary>Splits "/package.Service/Method" into its service and method names.</summary>
+    internal static (string Service, string Method) SplitPath(string path)
+    {
+        var slash = path.IndexOf('/', 1);
+        return slash < 0 ? (path.TrimStart('/'), "") : (path[1..slash], path[(slash + 1)..]);
+    }
+}
