@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microservices.Registry.Models;
+
+namespace Microservices.Registry.Changes;
+
+/// <summary>
+/// Delivers every committed change to the watchers of its owner, in commit order, within this
+/// process (Watch's source; cross-replica delivery, e.g. PostgreSQL LISTEN/NOTIFY, comes later).
+/// Publishing never blocks a write: each watcher has a bounded buffer, and a watcher that lets
+/// it fill is ended with Aborted rather than silently missing changes.
+/// </summary>
+internal sealed class ModelChangeFeed
+{
+    public const int DefaultWatcherBuffer = 4096;
+
+    private readonly ConcurrentDictionary<long, ModelWatch> _watchers = new();
+    private readonly Lock _publishLock = new();
+    private readonly int _watcherBuffer;
+    private long _nextWatcherId;
+    private long _sequence;
+
+    public ModelChangeFeed(int watcherBuffer = DefaultWatcherBuffer)
+    {
+        _watcherBuffer = watcherBuffer;
+    }
+
+    /// <summary>Raised after each committed write, on the writer's thread; keep handlers short.</summary>
+    public event Action<ModelChange>? Committed;
+
+    /// <summary>Starts watching now: every change committed after this call is delivered.</summary>
+    public ModelWatch Watch(string owner)
+    {
+        owner = ModelRules.Owner(owner);
+        var id = Interlocked.Increment(ref _nextWatcherId);
+        var channel = Channel.CreateBounded<ModelChange>(new BoundedChannelOptions(_watcherBuffer)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var watch = new ModelWatch(owner, channel, () => _watchers.TryRemove(id, out _));
+        _watchers[id] = watch;
+        return watch;
+    }
+
+    public void Publish(ModelChangeKind kind, RegisteredModel model, DateTimeOffset committedAt)
+    {
+        ModelChange change;
+
+        // One lock keeps sequence order and delivery order the same for every watcher.
+        lock (_publishLock)
+        {
+            change = new ModelChange(++_sequence, kind, model, committedAt);
+            foreach (var (id, watch) in _watchers)
+            {
+                if (watch.Owner != model.Owner)
+                {
+                    continue;
+                }
+
+                if (!watch.Writer.TryWrite(change))
+                {
+                    watch.Writer.TryComplete(new RegistryException(
+                        RegistryErrorKind.Aborted,
+                        $"The watch fell more than {_watcherBuffer} changes behind and was ended; List again and start a new Watch."));
+                    _watchers.TryRemove(id, out _);
+                }
+            }
+        }
+
+        Committed?.Invoke(change);
+    }
+}
+
+/// <summary>One watcher's view of the feed; dispose to stop watching.</summary>
+internal sealed class ModelWatch : IDisposable
+{
+    private readonly Channel<ModelChange> _channel;
+    private readonly Action _unsubscribe;
+
+    internal ModelWatch(string owner, Channel<ModelChange> channel, Action unsubscribe)
+    {
+        Owner = owner;
+        _channel = channel;
+        _unsubscribe = unsubscribe;
+    }
+
+    public string Owner { get; }
+
+    /// <summary>Completes with a RegistryException (Aborted) if the watcher fell behind.</summary>
+    public ChannelReader<ModelChange> Changes => _channel.Reader;
+
+    internal ChannelWriter<ModelChange> Writer => _channel.Writer;
+
+    public void Dispose()
+    {
+        _unsubscribe();
+        _channel.Writer.TryComplete();
+    }
+}

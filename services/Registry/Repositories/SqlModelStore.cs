@@ -1,0 +1,496 @@
+using System.Data.Common;
+using Microservices.Registry.Import;
+using Microservices.Registry.Models;
+
+namespace Microservices.Registry.Repositories;
+
+/// <summary>
+/// The operations both stores share, written once over ADO.NET: SQLite and PostgreSQL differ
+/// only in connections, transactions, locking, error codes and a few SQL fragments, which the
+/// subclasses supply.
+/// </summary>
+internal abstract class SqlModelStore : IModelStore
+{
+    private const int MaxAliasRaceRetries = 10;
+
+    public abstract string Kind { get; }
+
+    /// <summary>A correlated subquery over <c>m</c> giving the model's tags as a JSON object.</summary>
+    protected abstract string TagsJsonSql { get; }
+
+    /// <summary>Appended to the row read of a write ("FOR UPDATE" where rows can be locked).</summary>
+    protected virtual string LockRowSql => "";
+
+    public abstract Task InitializeAsync(CancellationToken cancellationToken);
+
+    public abstract Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken);
+
+    public abstract Task<IntegrityReport> CheckIntegrityAsync(CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    protected internal abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Begins a transaction that will write; may wait for the right to write.</summary>
+    protected abstract ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>Which unique constraint a provider exception violated, if any.</summary>
+    protected abstract UniqueViolation? ClassifyUniqueViolation(DbException exception);
+
+    public async Task<RegisteredModel> InsertAsync(NewModel model, IEnumerable<string> aliasCandidates, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await InsertOnceAsync(model, aliasCandidates, now, cancellationToken);
+            }
+            catch (DbException e) when (ClassifyUniqueViolation(e) is { } violation)
+            {
+                // Another replica took the id or alias between our check and our insert.
+                if (violation == UniqueViolation.Alias && model.Alias is null && attempt < MaxAliasRaceRetries)
+                {
+                    continue;
+                }
+
+                throw violation == UniqueViolation.Alias
+                    ? RegistryException.AlreadyExists($"Alias '{model.Alias}' is already used by another model of owner '{model.Owner}'.")
+                    : RegistryException.AlreadyExists($"Model '{model.ModelId}' is already registered for owner '{model.Owner}'.");
+            }
+        }
+    }
+
+    public async Task<RegisteredModel?> FindByIdAsync(string owner, string modelId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ReadModelAsync(connection, null, owner, modelId, forUpdate: false, cancellationToken);
+    }
+
+    public async Task<RegisteredModel?> FindByAliasAsync(string owner, string alias, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = DbCommands.Create(
+            connection, null, $"SELECT {ModelRows.Columns}, {TagsJsonSql} FROM models m WHERE m.owner = @owner AND m.alias = @alias");
+        command.Add("@owner", owner);
+        command.Add("@alias", alias);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ModelRows.Read(reader) : null;
+    }
+
+    public async Task<ModelPage> ListAsync(string owner, ModelQuery query, CancellationToken cancellationToken)
+    {
+        var fingerprint = PageToken.FingerprintOf(owner, query);
+        var after = string.IsNullOrEmpty(query.PageToken) ? null : PageToken.Decode(query.PageToken, fingerprint);
+        var pageSize = query.PageSize == 0 ? ModelQuery.DefaultPageSize : query.PageSize;
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = DbCommands.Create(connection, null, "");
+        ListQuery.Build(command, owner, query, after, pageSize + 1, TagsJsonSql);
+
+        var models = new List<RegisteredModel>(pageSize + 1);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                models.Add(ModelRows.Read(reader));
+            }
+        }
+
+        string? next = null;
+        if (models.Count > pageSize)
+        {
+            models.RemoveAt(models.Count - 1);
+            var last = models[^1];
+            next = new PageToken(ListQuery.SortValueOf(last, query.OrderBy), last.ModelId, fingerprint).Encode();
+        }
+
+        return new ModelPage(models, next);
+    }
+
+    public async Task<RegisteredModel> ChangeAsync(
+        string owner,
+        string modelId,
+        long? expectedVersion,
+        Func<RegisteredModel, RegisteredModel> change,
+        DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = await BeginWriteAsync(cancellationToken);
+            var (connection, transaction) = (scope.Connection, scope.Transaction);
+            var current = await ReadForWriteAsync(connection, transaction, owner, modelId, expectedVersion, cancellationToken);
+            var changed = change(current) with
+            {
+                Owner = current.Owner,
+                ModelId = current.ModelId,
+                Version = current.Version + 1,
+                CreatedAt = current.CreatedAt,
+                UpdatedAt = now,
+            };
+
+            if (changed.Alias is { } alias && alias != current.Alias)
+            {
+                await EnsureAliasFreeAsync(connection, transaction, owner, alias, modelId, cancellationToken);
+            }
+
+            await using (var update = DbCommands.Create(connection, transaction, """
+                UPDATE models SET source_type = @source_type, author_repo = @author_repo, branch = @branch,
+                    config_path = @config_path, alias = @alias, status = @status, version = @version, updated_at = @updated_at
+                WHERE owner = @owner AND model_id = @model_id AND version = @old_version
+                """))
+            {
+                AddModelColumns(update, changed);
+                update.Add("@old_version", current.Version);
+                if (await update.ExecuteNonQueryAsync(cancellationToken) != 1)
+                {
+                    // The row is locked (or writes are serialized) for this transaction: unreachable unless that breaks.
+                    throw new InvalidOperationException($"Model '{modelId}' changed under a write lock.");
+                }
+            }
+
+            if (!TagsEqual(current.Tags, changed.Tags))
+            {
+                await using (var delete = DbCommands.Create(connection, transaction, "DELETE FROM model_tags WHERE owner = @owner AND model_id = @model_id"))
+                {
+                    delete.Add("@owner", owner);
+                    delete.Add("@model_id", modelId);
+                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await InsertTagsAsync(connection, transaction, changed, cancellationToken);
+            }
+
+            await scope.CommitAsync(cancellationToken);
+            return changed;
+        }
+        catch (DbException e) when (ClassifyUniqueViolation(e) == UniqueViolation.Alias)
+        {
+            throw RegistryException.AlreadyExists($"That alias was just taken by another model of owner '{owner}'.");
+        }
+    }
+
+    public async Task<RegisteredModel> DeleteAsync(
+        string owner,
+        string modelId,
+        long? expectedVersion,
+        Action<RegisteredModel> guard,
+        CancellationToken cancellationToken)
+    {
+        await using var scope = await BeginWriteAsync(cancellationToken);
+        var current = await ReadForWriteAsync(scope.Connection, scope.Transaction, owner, modelId, expectedVersion, cancellationToken);
+        guard(current);
+
+        // Tags go with it: model_tags references models ON DELETE CASCADE (foreign keys are on).
+        await using (var delete = DbCommands.Create(scope.Connection, scope.Transaction, "DELETE FROM models WHERE owner = @owner AND model_id = @model_id"))
+        {
+            delete.Add("@owner", owner);
+            delete.Add("@model_id", modelId);
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await scope.CommitAsync(cancellationToken);
+        return current;
+    }
+
+    public async Task<StoreImportResult> ImportAsync(
+        string owner,
+        IReadOnlyList<ImportRow> rows,
+        bool allOrNothing,
+        DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = await BeginWriteAsync(cancellationToken);
+            var (connection, transaction) = (scope.Connection, scope.Transaction);
+
+            // One read of the owner's models instead of a lookup per line keeps a 100k-line import to one statement per row.
+            var existing = new Dictionary<string, RegisteredModel>(StringComparer.Ordinal);
+            var aliasHolders = new Dictionary<string, string>(StringComparer.Ordinal);
+            await using (var select = DbCommands.Create(connection, transaction, $"SELECT {ModelRows.Columns}, NULL FROM models m WHERE m.owner = @owner"))
+            {
+                select.Add("@owner", owner);
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var model = ModelRows.Read(reader);
+                    existing[model.ModelId] = model;
+                    if (model.Alias is not null)
+                    {
+                        aliasHolders[model.Alias] = model.ModelId;
+                    }
+                }
+            }
+
+            var created = new List<RegisteredModel>();
+            var conflicts = new List<ImportLineError>();
+            var unchanged = 0;
+            await using var insert = DbCommands.Create(connection, transaction, InsertModelSql);
+            var parameters = PrepareModelParameters(insert);
+            await insert.PrepareAsync(cancellationToken);
+
+            foreach (var row in rows)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var model = row.Model;
+                if (existing.TryGetValue(model.ModelId, out var registered))
+                {
+                    var differences = Differences(registered, model);
+                    if (differences.Count == 0)
+                    {
+                        unchanged++;
+                    }
+                    else
+                    {
+                        conflicts.Add(new ImportLineError(row.LineNumber,
+                            $"model_id '{model.ModelId}' is already registered with a different {string.Join(", ", differences)}; the registry was not changed"));
+                    }
+
+                    continue;
+                }
+
+                if (model.Alias is { } alias && aliasHolders.TryGetValue(alias, out var holder))
+                {
+                    conflicts.Add(new ImportLineError(row.LineNumber, $"alias '{alias}' is already used by model '{holder}'"));
+                    continue;
+                }
+
+                var stored = NewRow(model, now);
+                SetModelParameters(parameters, stored);
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+                if (stored.Tags.Count > 0)
+                {
+                    await InsertTagsAsync(connection, transaction, stored, cancellationToken);
+                }
+
+                existing[stored.ModelId] = stored;
+                if (stored.Alias is not null)
+                {
+                    aliasHolders[stored.Alias] = stored.ModelId;
+                }
+
+                created.Add(stored);
+            }
+
+            if (allOrNothing && conflicts.Count > 0)
+            {
+                await scope.RollbackAsync(cancellationToken);
+                return new StoreImportResult(false, [], 0, conflicts);
+            }
+
+            await scope.CommitAsync(cancellationToken);
+            return new StoreImportResult(true, created, unchanged, conflicts);
+        }
+        catch (DbException e) when (ClassifyUniqueViolation(e) is not null)
+        {
+            throw new RegistryException(RegistryErrorKind.Aborted,
+                $"Another writer registered some of these models during the import of owner '{owner}'; nothing was imported. Import again.");
+        }
+    }
+
+    protected static RegisteredModel NewRow(NewModel model, DateTimeOffset now) => new()
+    {
+        Owner = model.Owner,
+        ModelId = model.ModelId,
+        SourceType = model.SourceType,
+        AuthorRepo = model.AuthorRepo,
+        Branch = model.Branch,
+        ConfigPath = model.ConfigPath,
+        Alias = model.Alias,
+        Status = model.Status,
+        Tags = model.Tags,
+        Version = 1,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
+    private const string InsertModelSql = """
+        INSERT INTO models (owner, model_id, source_type, author_repo, branch, config_path, alias, status, version, created_at, updated_at)
+        VALUES (@owner, @model_id, @source_type, @author_repo, @branch, @config_path, @alias, @status, @version, @created_at, @updated_at)
+        """;
+
+    private async Task<RegisteredModel> InsertOnceAsync(NewModel model, IEnumerable<string> aliasCandidates, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var scope = await BeginWriteAsync(cancellationToken);
+        var (connection, transaction) = (scope.Connection, scope.Transaction);
+
+        if (await ReadModelAsync(connection, transaction, model.Owner, model.ModelId, forUpdate: false, cancellationToken) is not null)
+        {
+            throw RegistryException.AlreadyExists($"Model '{model.ModelId}' is already registered for owner '{model.Owner}'.");
+        }
+
+        var alias = model.Alias;
+        if (alias is not null)
+        {
+            await EnsureAliasFreeAsync(connection, transaction, model.Owner, alias, model.ModelId, cancellationToken);
+        }
+        else
+        {
+            foreach (var candidate in aliasCandidates)
+            {
+                if (await AliasHolderAsync(connection, transaction, model.Owner, candidate, cancellationToken) is null)
+                {
+                    alias = candidate;
+                    break;
+                }
+            }
+        }
+
+        var stored = NewRow(model with { Alias = alias }, now);
+        await using (var insert = DbCommands.Create(connection, transaction, InsertModelSql))
+        {
+            AddModelColumns(insert, stored);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await InsertTagsAsync(connection, transaction, stored, cancellationToken);
+        await scope.CommitAsync(cancellationToken);
+        return stored;
+    }
+
+    private async Task<RegisteredModel> ReadForWriteAsync(
+        DbConnection connection, DbTransaction transaction, string owner, string modelId, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        var current = await ReadModelAsync(connection, transaction, owner, modelId, forUpdate: true, cancellationToken)
+            ?? throw RegistryException.NotFound(owner, $"with id '{modelId}'");
+        if (expectedVersion is { } expected && expected != current.Version)
+        {
+            throw RegistryException.StaleVersion(modelId, expected, current.Version);
+        }
+
+        return current;
+    }
+
+    private async Task<RegisteredModel?> ReadModelAsync(
+        DbConnection connection, DbTransaction? transaction, string owner, string modelId, bool forUpdate, CancellationToken cancellationToken)
+    {
+        var sql = $"SELECT {ModelRows.Columns}, {TagsJsonSql} FROM models m WHERE m.owner = @owner AND m.model_id = @model_id";
+        await using var command = DbCommands.Create(connection, transaction, forUpdate ? sql + LockRowSql : sql);
+        command.Add("@owner", owner);
+        command.Add("@model_id", modelId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ModelRows.Read(reader) : null;
+    }
+
+    private static async Task<string?> AliasHolderAsync(DbConnection connection, DbTransaction transaction, string owner, string alias, CancellationToken cancellationToken)
+    {
+        await using var command = DbCommands.Create(connection, transaction, "SELECT model_id FROM models WHERE owner = @owner AND alias = @alias");
+        command.Add("@owner", owner);
+        command.Add("@alias", alias);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    private static async Task EnsureAliasFreeAsync(
+        DbConnection connection, DbTransaction transaction, string owner, string alias, string forModelId, CancellationToken cancellationToken)
+    {
+        var holder = await AliasHolderAsync(connection, transaction, owner, alias, cancellationToken);
+        if (holder is not null && holder != forModelId)
+        {
+            throw RegistryException.AlreadyExists($"Alias '{alias}' is already used by model '{holder}' of owner '{owner}'.");
+        }
+    }
+
+    private static async Task InsertTagsAsync(DbConnection connection, DbTransaction transaction, RegisteredModel model, CancellationToken cancellationToken)
+    {
+        foreach (var (key, value) in model.Tags)
+        {
+            await using var command = DbCommands.Create(connection, transaction,
+                "INSERT INTO model_tags (owner, model_id, tag_key, tag_value) VALUES (@owner, @model_id, @tag_key, @tag_value)");
+            command.Add("@owner", model.Owner);
+            command.Add("@model_id", model.ModelId);
+            command.Add("@tag_key", key);
+            command.Add("@tag_value", value);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static void AddModelColumns(DbCommand command, RegisteredModel model) =>
+        SetModelParameters(PrepareModelParameters(command), model);
+
+    private static DbParameter[] PrepareModelParameters(DbCommand command) =>
+    [
+        command.Add("@owner", ""),
+        command.Add("@model_id", ""),
+        command.Add("@source_type", ""),
+        command.Add("@author_repo", ""),
+        command.Add("@branch", ""),
+        command.Add("@config_path", ""),
+        command.Add("@alias", ""),
+        command.Add("@status", ""),
+        command.Add("@version", 0L),
+        command.Add("@created_at", 0L),
+        command.Add("@updated_at", 0L),
+    ];
+
+    private static void SetModelParameters(DbParameter[] p, RegisteredModel model)
+    {
+        p[0].Value = model.Owner;
+        p[1].Value = model.ModelId;
+        p[2].Value = model.SourceType.ToStorage();
+        p[3].Value = model.AuthorRepo;
+        p[4].Value = model.Branch;
+        p[5].Value = model.ConfigPath;
+        p[6].Value = (object?)model.Alias ?? DBNull.Value;
+        p[7].Value = model.Status.ToStorage();
+        p[8].Value = model.Version;
+        p[9].Value = ModelRows.ToStorage(model.CreatedAt);
+        p[10].Value = ModelRows.ToStorage(model.UpdatedAt);
+    }
+
+    private static List<string> Differences(RegisteredModel registered, NewModel line)
+    {
+        var differences = new List<string>();
+        if (registered.SourceType != line.SourceType) differences.Add("source_type");
+        if (registered.AuthorRepo != line.AuthorRepo) differences.Add("author_repo");
+        if (registered.Branch != line.Branch) differences.Add("branch");
+        if (registered.ConfigPath != line.ConfigPath) differences.Add("config_path");
+        if (registered.Alias != line.Alias) differences.Add("alias");
+        if (registered.Status != line.Status) differences.Add("status");
+        return differences;
+    }
+
+    private static bool TagsEqual(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(pair => b.TryGetValue(pair.Key, out var value) && value == pair.Value);
+}
+
+internal enum UniqueViolation
+{
+    ModelId,
+    Alias,
+}
+
+/// <summary>A write transaction on its own connection, plus whatever the store holds to serialize writers.</summary>
+internal sealed class WriteScope : IAsyncDisposable
+{
+    private readonly IDisposable? _gate;
+
+    public WriteScope(DbConnection connection, DbTransaction transaction, IDisposable? gate)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        _gate = gate;
+    }
+
+    public DbConnection Connection { get; }
+
+    public DbTransaction Transaction { get; }
+
+    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+
+    public Task RollbackAsync(CancellationToken cancellationToken) => Transaction.RollbackAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            // Disposing an uncommitted transaction rolls it back.
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+        finally
+        {
+            _gate?.Dispose();
+        }
+    }
+}
