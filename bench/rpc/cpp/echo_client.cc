@@ -6,7 +6,8 @@
 // Opens `connections` channels (each its own TCP connection: a local subchannel pool plus a
 // unique channel arg, so they can't share a subchannel) and keeps `streams` calls outstanding
 // on each; a finished call is immediately replaced. Calls that finish during the warm-up are
-// not counted. Prints one line: rps=<float> p50_ms=<float> p99_ms=<float> errors=<int>
+// not counted. Optional --threads T sets the worker threads (default: one per core).
+// Prints one line: rps=<float> p50_ms=<float> p99_ms=<float> errors=<int>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -43,32 +44,44 @@ struct Result {
   long errors = 0;                   // failed or wrong-payload calls, warm-up included
 };
 
-// One thread per connection: it owns the channel's completion queue and its calls.
-void RunConnection(const std::string& target, int index, int streams, const EchoRequest& req,
-                   Clock::time_point measure_start, Clock::time_point measure_end,
-                   Result* out) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt("bench.connection_index", index);  // unique args: never a shared subchannel
-  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-  auto stub = EchoService::NewStub(channel);
-  grpc::CompletionQueue cq;
+// One worker thread drives one completion queue shared by its channels (connections are dealt
+// round-robin to min(connections, cores) workers: more threads than cores only adds switching).
+struct Slot {
+  Call call;
+  EchoService::Stub* stub;
+};
 
-  std::vector<Call> calls(streams);
-  auto start_call = [&](Call& c) {
+void RunWorker(const std::string& target, std::vector<int> connection_indices, int streams,
+               const EchoRequest& req, Clock::time_point measure_start,
+               Clock::time_point measure_end, Result* out) {
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<EchoService::Stub>> stubs;
+  for (int index : connection_indices) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("bench.connection_index", index);  // unique args: never a shared subchannel
+    stubs.push_back(EchoService::NewStub(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+  }
+
+  std::vector<Slot> slots(stubs.size() * streams);
+  for (size_t i = 0; i < slots.size(); i++) slots[i].stub = stubs[i / streams].get();
+  auto start_call = [&](Slot& s) {
+    Call& c = s.call;
     c.ctx = std::make_unique<grpc::ClientContext>();
     c.resp.Clear();
     c.start = Clock::now();
-    c.reader = stub->AsyncEcho(c.ctx.get(), req, &cq);
-    c.reader->Finish(&c.resp, &c.status, &c);
+    c.reader = s.stub->AsyncEcho(c.ctx.get(), req, &cq);
+    c.reader->Finish(&c.resp, &c.status, &s);
   };
-  for (auto& c : calls) start_call(c);
+  for (auto& s : slots) start_call(s);
 
-  int outstanding = streams;
+  size_t outstanding = slots.size();
   void* tag;
   bool ok;
   while (outstanding > 0 && cq.Next(&tag, &ok)) {
-    Call& c = *static_cast<Call*>(tag);
+    Slot& s = *static_cast<Slot*>(tag);
+    Call& c = s.call;
     auto now = Clock::now();
     bool good = ok && c.status.ok() && c.resp.payload() == req.payload();
     if (!good) {
@@ -80,7 +93,7 @@ void RunConnection(const std::string& target, int index, int streams, const Echo
       out->latencies_us.push_back(
           std::chrono::duration<double, std::micro>(now - c.start).count());
     }
-    if (now < measure_end) start_call(c);
+    if (now < measure_end) start_call(s);
     else outstanding--;
   }
   cq.Shutdown();
@@ -98,7 +111,7 @@ double Percentile(std::vector<double>& v, double p) {
 
 int main(int argc, char** argv) {
   std::string target;
-  int connections = 4, streams = 16, payload = 64;
+  int connections = 4, streams = 16, payload = 64, threads_opt = 0;
   double duration = 10, warmup = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -109,6 +122,7 @@ int main(int argc, char** argv) {
     else if (k == "--duration") duration = atof(v);
     else if (k == "--warmup") warmup = atof(v);
     else if (k == "--payload") payload = atoi(v);
+    else if (k == "--threads") threads_opt = atoi(v);  // worker threads; default: cores
     else { fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
   }
   if (target.empty() || connections < 1 || streams < 1 || duration <= 0 || payload < 0) {
@@ -128,11 +142,15 @@ int main(int argc, char** argv) {
   auto measure_end = measure_start + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(duration));
 
-  std::vector<Result> results(connections);
+  int workers = std::min<int>(connections, threads_opt > 0 ? threads_opt
+                                          : std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::vector<int>> assignment(workers);
+  for (int i = 0; i < connections; i++) assignment[i % workers].push_back(i);
+  std::vector<Result> results(workers);
   std::vector<std::thread> threads;
-  for (int i = 0; i < connections; i++)
-    threads.emplace_back(RunConnection, target, i, streams, std::cref(req), measure_start,
-                         measure_end, &results[i]);
+  for (int w = 0; w < workers; w++)
+    threads.emplace_back(RunWorker, target, assignment[w], streams, std::cref(req),
+                         measure_start, measure_end, &results[w]);
   for (auto& t : threads) t.join();
 
   std::vector<double> all;
