@@ -1,0 +1,40 @@
+using Microservices.Redis;
+
+namespace Microservices.Caching.Coordination;
+
+/// <summary>
+/// INCR plus PEXPIRE on the first hit, in one script so the window's expiry is never lost. While
+/// Redis is unreachable the limiter falls back to per-process windows rather than refusing all work.
+/// </summary>
+internal sealed class RedisFixedWindowRateLimiter(IRedisClient redis, string keyPrefix, IFixedWindowRateLimiter fallback) : IFixedWindowRateLimiter
+{
+    private const string Script = """
+        local count = redis.call('INCR', KEYS[1])
+        local ttl = redis.call('PTTL', KEYS[1])
+        if ttl < 0 then
+          redis.call('PEXPIRE', KEYS[1], ARGV[1])
+          ttl = tonumber(ARGV[1])
+        end
+        return {count, ttl}
+        """;
+
+    public async Task<RateLimitDecision> TryAcquireAsync(string key, int limit, TimeSpan window, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        if (!redis.IsConnected)
+        {
+            return await fallback.TryAcquireAsync(key, limit, window, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var reply = await redis.EvalAsync(Script, [keyPrefix + "ratelimit:" + key], [LeaseToken.Milliseconds(window)], cancellationToken).ConfigureAwait(false);
+            var count = reply.Elements![0].Integer;
+            return new RateLimitDecision(count <= limit, count, limit, TimeSpan.FromMilliseconds(reply.Elements[1].Integer));
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        {
+            return await fallback.TryAcquireAsync(key, limit, window, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,294 @@
+using System.Text;
+using Microservices.Caching.L1;
+using Microservices.Caching.Resilience;
+using Microservices.Caching.Telemetry;
+using Microservices.Redis;
+
+namespace Microservices.Caching;
+
+/// <summary>
+/// L1 (bytes-bounded LRU) over L2 (Redis). Writes go to Redis and then announce the key on the
+/// prefix's invalidation channel; every other instance evicts it from its L1. Each Redis call is
+/// bounded by <see cref="TwoLevelCacheOptions.RedisTimeout"/> and guarded by a circuit breaker, and
+/// any Redis failure turns into "not cached" rather than an error.
+/// </summary>
+internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
+{
+    // A load started before an invalidation must not put its (possibly old) value into L1.
+    // Striped counters give that check without per-key state.
+    private const int GenerationStripes = 1024;
+
+    private readonly TwoLevelCacheOptions _options;
+    private readonly IRedisClient? _redis;
+    private readonly LruMemoryCache _l1;
+    private readonly SingleFlight<byte[]?> _flights = new();
+    private readonly CircuitBreaker _breaker;
+    private readonly CacheMetrics _metrics;
+    private readonly long[] _generations = new long[GenerationStripes];
+    private readonly byte[] _instanceId = Guid.NewGuid().ToByteArray();
+    private readonly string _invalidationChannel;
+    private readonly Task<IAsyncDisposable?> _subscription;
+    private readonly TimeProvider _time;
+    private volatile bool _subscriberLost;
+
+    public TwoLevelCache(TwoLevelCacheOptions options, IRedisClient? redis, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        _time = time;
+        _options = options;
+        _redis = redis;
+        _l1 = new LruMemoryCache(options.L1MaxBytes, time);
+        _breaker = new CircuitBreaker(options.BreakerFailureThreshold, options.BreakerOpenDuration, time);
+        _metrics = new CacheMetrics(options.KeyPrefix, () => (int)_breaker.State, () => _l1.Bytes, () => _l1.Count);
+        _invalidationChannel = options.KeyPrefix + "__invalidate";
+        _subscription = SubscribeAsync();
+    }
+
+    public string KeyPrefix => _options.KeyPrefix;
+
+    internal CircuitState BreakerState => _breaker.State;
+
+    internal CacheMetrics Metrics => _metrics;
+
+    internal LruMemoryCache Local => _l1;
+
+    /// <summary>Completes once the invalidation subscription is registered (tests wait on it).</summary>
+    internal Task Subscribed => _subscription;
+
+    public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        if (_l1.TryGet(key, out var local))
+        {
+            _metrics.Hit("l1");
+            return Copy(local);
+        }
+
+        var generation = Generation(key);
+        if (await GetRemoteAsync(key, cancellationToken).ConfigureAwait(false) is { } remote)
+        {
+            _metrics.Hit("l2");
+            PutLocal(key, remote.Payload, Min(_options.DefaultLocalExpiry, remote.Remaining), generation);
+            return Copy(remote.Payload);
+        }
+
+        _metrics.Miss();
+        return null;
+    }
+
+    public async Task<byte[]?> GetOrCreateAsync(string key, Func<CancellationToken, Task<byte[]?>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (_l1.TryGet(key, out var local))
+        {
+            _metrics.Hit("l1");
+            return Copy(local);
+        }
+
+        var value = await _flights.RunAsync(key, ct => LoadAsync(key, factory, options, ct), cancellationToken).ConfigureAwait(false);
+        return value is null ? null : Copy(value);
+    }
+
+    public async Task SetAsync(string key, byte[] value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var stored = Copy(value);
+        Invalidate(key);
+        _l1.Set(key, stored, LocalExpiry(options));
+        await SetRemoteAsync(key, stored, options, cancellationToken).ConfigureAwait(false);
+        await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Invalidate(key);
+        await TryRedisAsync("remove", (redis, ct) => redis.UnlinkAsync([RedisKeyOf(key)], ct), cancellationToken).ConfigureAwait(false);
+        await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (await _subscription.ConfigureAwait(false) is { } subscription)
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_redis is not null)
+        {
+            _redis.ConnectionStateChanged -= OnConnectionStateChanged;
+        }
+
+        _metrics.Dispose();
+    }
+
+    private async Task<byte[]?> LoadAsync(string key, Func<CancellationToken, Task<byte[]?>> factory, CacheEntryOptions? options, CancellationToken cancellationToken)
+    {
+        var generation = Generation(key);
+        if (await GetRemoteAsync(key, cancellationToken).ConfigureAwait(false) is { } remote)
+        {
+            _metrics.Hit("l2");
+            PutLocal(key, remote.Payload, Min(LocalExpiry(options), remote.Remaining), generation);
+            return remote.Payload;
+        }
+
+        _metrics.Miss();
+        var loaded = await factory(cancellationToken).ConfigureAwait(false);
+        if (loaded is null)
+        {
+            return null;
+        }
+
+        loaded = Copy(loaded);
+        PutLocal(key, loaded, LocalExpiry(options), generation);
+        await SetRemoteAsync(key, loaded, options, cancellationToken).ConfigureAwait(false);
+        return loaded;
+    }
+
+    private async Task<(byte[] Payload, TimeSpan Remaining)?> GetRemoteAsync(string key, CancellationToken cancellationToken)
+    {
+        var stored = await TryRedisAsync("get", (redis, ct) => redis.GetAsync(RedisKeyOf(key), ct), cancellationToken).ConfigureAwait(false);
+        if (stored is null || !CacheEnvelope.TryUnwrap(stored, out var payload, out var expiresAt))
+        {
+            return null;
+        }
+
+        var remaining = expiresAt - _time.GetUtcNow();
+        return remaining > TimeSpan.Zero ? (payload, remaining) : null;
+    }
+
+    private Task SetRemoteAsync(string key, byte[] payload, CacheEntryOptions? options, CancellationToken cancellationToken)
+    {
+        var expiry = Expiry(options);
+        var stored = CacheEnvelope.Wrap(payload, _time.GetUtcNow() + expiry);
+        return TryRedisAsync("set", (redis, ct) => redis.SetAsync(RedisKeyOf(key), stored, expiry, cancellationToken: ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one Redis operation within the cache's time budget. Returns default when Redis is not
+    /// configured, the breaker is open, or the operation fails; only the caller's own cancellation throws.
+    /// </summary>
+    private async Task<T?> TryRedisAsync<T>(string operation, Func<IRedisClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        if (_redis is null || !_breaker.TryAcquire())
+        {
+            return default;
+        }
+
+        if (!_redis.IsConnected)
+        {
+            // Queueing behind a reconnect would only spend the request's time budget.
+            _breaker.RecordFailure();
+            _metrics.Error(operation);
+            return default;
+        }
+
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_options.RedisTimeout);
+        try
+        {
+            var result = await call(_redis, budget.Token).ConfigureAwait(false);
+            _breaker.RecordSuccess();
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is RedisException or OperationCanceledException or ObjectDisposedException)
+        {
+            _breaker.RecordFailure();
+            _metrics.Error(operation);
+            return default;
+        }
+    }
+
+    private async Task PublishInvalidationAsync(string key, CancellationToken cancellationToken)
+    {
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        var message = new byte[_instanceId.Length + keyBytes.Length];
+        _instanceId.CopyTo(message, 0);
+        keyBytes.CopyTo(message, _instanceId.Length);
+        await TryRedisAsync("publish", (redis, ct) => redis.PublishAsync(_invalidationChannel, message, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IAsyncDisposable?> SubscribeAsync()
+    {
+        if (_redis is null)
+        {
+            return null;
+        }
+
+        _redis.ConnectionStateChanged += OnConnectionStateChanged;
+
+        // The client keeps the subscription across reconnects, and registers it later if Redis is down now.
+        return await _redis.SubscribeAsync(_invalidationChannel, OnInvalidation).ConfigureAwait(false);
+    }
+
+    private void OnInvalidation(RedisMessage message)
+    {
+        if (message.Payload.Length < _instanceId.Length || message.Payload.AsSpan(0, _instanceId.Length).SequenceEqual(_instanceId))
+        {
+            return;
+        }
+
+        Invalidate(Encoding.UTF8.GetString(message.Payload.AsSpan(_instanceId.Length)));
+        _metrics.Invalidated();
+    }
+
+    private void OnConnectionStateChanged(object? sender, RedisConnectionStateChangedEventArgs e)
+    {
+        if (e.Role != RedisConnectionRole.Subscriber)
+        {
+            return;
+        }
+
+        if (!e.IsConnected)
+        {
+            _subscriberLost = true;
+        }
+        else if (_subscriberLost)
+        {
+            _subscriberLost = false;
+
+            // Invalidations published while we were not subscribed are lost: forget everything local.
+            for (var i = 0; i < _generations.Length; i++)
+            {
+                Interlocked.Increment(ref _generations[i]);
+            }
+
+            _l1.Clear();
+        }
+    }
+
+    private void Invalidate(string key)
+    {
+        Interlocked.Increment(ref _generations[Stripe(key)]);
+        _l1.Remove(key);
+    }
+
+    private void PutLocal(string key, byte[] value, TimeSpan ttl, long generation)
+    {
+        if (Generation(key) == generation)
+        {
+            _l1.Set(key, value, ttl);
+        }
+    }
+
+    private long Generation(string key) => Interlocked.Read(ref _generations[Stripe(key)]);
+
+    private static int Stripe(string key) => (StringComparer.Ordinal.GetHashCode(key) & int.MaxValue) % GenerationStripes;
+
+    private RedisKey RedisKeyOf(string key) => _options.KeyPrefix + key;
+
+    private TimeSpan Expiry(CacheEntryOptions? options) => options?.Expiry ?? _options.DefaultExpiry;
+
+    private TimeSpan LocalExpiry(CacheEntryOptions? options)
+    {
+        var local = options?.LocalExpiry ?? _options.DefaultLocalExpiry;
+        var remote = Expiry(options);
+        return local < remote ? local : remote;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static byte[] Copy(byte[] value) => value.Length == 0 ? [] : (byte[])value.Clone();
+}
