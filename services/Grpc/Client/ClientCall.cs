@@ -65,6 +65,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
 
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(tokens.ToArray());
+        // Cancellation or the deadline ends the call even when no read or write is pending.
+        _cancellation.Token.Register(static state => ((ClientCall<TRequest, TResponse>)state!).OnCancelled(), this);
         _info = new ClientCallInfo(method.Path, method.Type, CopyHeaders(options.Headers));
         _activity = GrpcTelemetry.StartClient(method.ServiceName, method.Name, channel.Address.Host, channel.Address.Port);
         foreach (var interceptor in channel.Options.Interceptors)
@@ -339,6 +341,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
             _ => new Status(StatusCode.Internal, $"Unexpected client error: {exception.Message}"),
         };
     }
+
+    private void OnCancelled() => Finish(MapException(new OperationCanceledException()), []);
 
     private RpcException Fail(Status status)
     {

@@ -1,11 +1,12 @@
 using Google.Protobuf;
 using Microservices.Grpc.Server;
+using Microservices.Grpc.Tests.Support;
 using Microservices.Testing.V1;
 
 namespace Microservices.Grpc.Tests.Interop;
 
 /// <summary>The interop TestService as grpc/grpc's reference servers implement it.</summary>
-internal sealed class InteropTestService
+internal sealed class InteropTestService(CallObserver? observer = null)
 {
     private const string EchoInitialKey = "x-grpc-test-echo-initial";
     private const string EchoTrailingKey = "x-grpc-test-echo-trailing-bin";
@@ -27,7 +28,16 @@ internal sealed class InteropTestService
 
     public async Task StreamingOutputCall(StreamingOutputCallRequest request, IServerStreamWriter<StreamingOutputCallResponse> responseStream, ServerCallContext context)
     {
-        await RespondAsync(request, responseStream, context);
+        try
+        {
+            await RespondAsync(request, responseStream, context);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            observer?.OnHandlerCancelled(context.Method);
+            throw;
+        }
+
         ThrowIfStatusRequested(request.ResponseStatus);
     }
 
