@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microservices.Registry.Models;
 
@@ -92,6 +93,36 @@ internal sealed class ModelWatch : IDisposable
     public ChannelReader<ModelChange> Changes => _channel.Reader;
 
     internal ChannelWriter<ModelChange> Writer => _channel.Writer;
+
+    /// <summary>
+    /// The changes as they commit, until disposed or cancelled; throws the Aborted
+    /// RegistryException itself (not a channel exception) when the watcher fell behind.
+    /// </summary>
+    public async IAsyncEnumerable<ModelChange> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await _channel.Reader.WaitToReadAsync(cancellationToken);
+            }
+            catch (ChannelClosedException e) when (e.InnerException is RegistryException registry)
+            {
+                throw registry;
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            while (_channel.Reader.TryRead(out var change))
+            {
+                yield return change;
+            }
+        }
+    }
 
     public void Dispose()
     {

@@ -83,7 +83,7 @@ internal sealed class PostgresModelStore : SqlModelStore
     protected internal override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
-    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
+    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         try

@@ -31,8 +31,11 @@ internal abstract class SqlModelStore : IModelStore
 
     protected internal abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
-    /// <summary>Begins a transaction that will write; may wait for the right to write.</summary>
-    protected abstract ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Begins a transaction that will write; may wait for the right to write. A bulk write (an
+    /// import) may get more resources for its duration.
+    /// </summary>
+    protected abstract ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false);
 
     /// <summary>Which unique constraint a provider exception violated, if any.</summary>
     protected abstract UniqueViolation? ClassifyUniqueViolation(DbException exception);
@@ -202,7 +205,7 @@ internal abstract class SqlModelStore : IModelStore
     {
         try
         {
-            await using var scope = await BeginWriteAsync(cancellationToken);
+            await using var scope = await BeginWriteAsync(cancellationToken, bulk: true);
             var (connection, transaction) = (scope.Connection, scope.Transaction);
 
             // One read of the owner's models instead of a lookup per line keeps a 100k-line import to one statement per row.
@@ -464,12 +467,15 @@ internal enum UniqueViolation
 internal sealed class WriteScope : IAsyncDisposable
 {
     private readonly IDisposable? _gate;
+    private readonly string? _resetSql;
 
-    public WriteScope(DbConnection connection, DbTransaction transaction, IDisposable? gate)
+    /// <param name="resetSql">Run on the connection after the transaction ends, before it returns to the pool.</param>
+    public WriteScope(DbConnection connection, DbTransaction transaction, IDisposable? gate, string? resetSql = null)
     {
         Connection = connection;
         Transaction = transaction;
         _gate = gate;
+        _resetSql = resetSql;
     }
 
     public DbConnection Connection { get; }
@@ -486,6 +492,12 @@ internal sealed class WriteScope : IAsyncDisposable
         {
             // Disposing an uncommitted transaction rolls it back.
             await Transaction.DisposeAsync();
+            if (_resetSql is not null)
+            {
+                await using var reset = DbCommands.Create(Connection, null, _resetSql);
+                await reset.ExecuteNonQueryAsync();
+            }
+
             await Connection.DisposeAsync();
         }
         finally

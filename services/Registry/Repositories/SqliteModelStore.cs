@@ -22,6 +22,9 @@ internal sealed class SqliteModelStore : SqlModelStore
     // SQLite's busy handler; busy_timeout still covers writers in other processes.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
+    /// <summary>The page cache of an import's connection, KiB (the default is 2,000).</summary>
+    public const int BulkCacheKib = 64 * 1024;
+
     static SqliteModelStore()
     {
         SQLitePCL.Batteries_V2.Init();
@@ -131,18 +134,23 @@ internal sealed class SqliteModelStore : SqlModelStore
         }
     }
 
-    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken)
+    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false)
     {
         await _writeGate.WaitAsync(cancellationToken);
         DbConnection? connection = null;
         try
         {
             connection = await OpenAsync(cancellationToken);
+            if (bulk)
+            {
+                // An import touches every index of every row: the default 2 MB page cache thrashes.
+                await ExecuteAsync(connection, $"PRAGMA cache_size = -{BulkCacheKib}", cancellationToken);
+            }
 
             // deferred: false = BEGIN IMMEDIATE: take the write lock now, waiting up to busy_timeout,
             // rather than failing when a read inside the transaction later upgrades to a write.
             var transaction = ((SqliteConnection)connection).BeginTransaction(deferred: false);
-            return new WriteScope(connection, transaction, new GateRelease(_writeGate));
+            return new WriteScope(connection, transaction, new GateRelease(_writeGate), bulk ? "PRAGMA cache_size = -2000" : null);
         }
         catch
         {
