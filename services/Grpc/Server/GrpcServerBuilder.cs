@@ -29,11 +29,15 @@ public sealed class GrpcServerBuilder
         return this;
     }
 
-    /// <summary>Adds an interceptor; interceptors run in the order they are added.</summary>
+    /// <summary>
+    /// Adds an interceptor, a singleton (an instance registered as <typeparamref name="TInterceptor"/>
+    /// is used if there is one); interceptors run in the order they are added.
+    /// </summary>
     public GrpcServerBuilder AddInterceptor<TInterceptor>()
         where TInterceptor : class, IServerInterceptor
     {
-        Services.AddSingleton<IServerInterceptor, TInterceptor>();
+        Services.TryAddSingleton<TInterceptor>();
+        Services.AddSingleton<IServerInterceptor>(provider => provider.GetRequiredService<TInterceptor>());
         return this;
     }
 }
