@@ -158,6 +158,18 @@ public abstract class ModelStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resolve_tries_the_id_first_then_the_alias()
+    {
+        await Registry.RegisterAsync(Model("first", "second"), default);
+        await Registry.RegisterAsync(Model("second", "third"), default);
+
+        Assert.Equal("second", (await Registry.ResolveAsync(Owner, "second", default)).ModelId);
+        Assert.Equal("second", (await Registry.ResolveAsync(Owner, "third", default)).ModelId);
+        var e = await Refused(RegistryErrorKind.NotFound, () => Registry.ResolveAsync(Owner, "fourth", default));
+        Assert.Contains("'fourth'", e.Message);
+    }
+
+    [Fact]
     public async Task Remove_alias_leaves_the_model_reachable_by_id_only()
     {
         await Registry.RegisterAsync(Model("m", "a"), default);

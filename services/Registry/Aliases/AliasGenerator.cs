@@ -50,6 +50,16 @@ internal static class AliasGenerator
     }
 
     // Long paths keep their most specific (rightmost) part.
-    private static string Truncate(string alias, int max = Models.ModelRules.MaxAliasLength) =>
-        alias.Length <= max ? alias : alias[^max..];
+    private static string Truncate(string alias, int max = Models.ModelRules.MaxAliasLength)
+    {
+        if (alias.Length <= max)
+        {
+            return alias;
+        }
+
+        var start = alias.Length - max;
+
+        // Never start on the second half of a surrogate pair.
+        return char.IsLowSurrogate(alias[start]) ? alias[(start + 1)..] : alias[start..];
+    }
 }
