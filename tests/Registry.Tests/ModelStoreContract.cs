@@ -285,6 +285,30 @@ public abstract class ModelStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_large_import_lands_every_row_across_batch_boundaries()
+    {
+        const int Lines = 1_234;
+        var text = string.Concat(Enumerable.Range(0, Lines).Select(i => $"huggingface.co/a/r/m{i:D5}.gguf a/r main c{i}.yaml m{i:D5} {(i % 7 == 0 ? "RUNNING" : "READY")}\n"));
+
+        var report = await Registry.ImportModelListAsync(Owner, new MemoryStream(Encoding.UTF8.GetBytes(text)), ImportMode.AllOrNothing, default);
+
+        Assert.True(report.Committed);
+        Assert.Equal(Lines, report.Imported);
+        var ids = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await Registry.ListAsync(Owner, new ModelQuery { PageSize = 500, PageToken = token }, default);
+            ids.AddRange(page.Models.Select(m => m.ModelId));
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+
+        Assert.Equal(Enumerable.Range(0, Lines).Select(i => $"huggingface.co/a/r/m{i:D5}.gguf"), ids);
+        Assert.Equal(Enumerable.Range(0, Lines).Count(i => i % 7 == 0), (await Registry.ListAsync(Owner, new ModelQuery { Status = ModelStatus.Running, PageSize = 500 }, default)).Models.Count);
+    }
+
+    [Fact]
     public async Task All_or_nothing_import_imports_nothing_when_any_line_is_bad()
     {
         await Registry.RegisterAsync(Model("taken", "taken-alias"), default);

@@ -143,7 +143,7 @@ internal abstract class SqlModelStore : IModelStore
                 WHERE owner = @owner AND model_id = @model_id AND version = @old_version
                 """))
             {
-                AddModelColumns(update, changed);
+                ModelSql.AddModelColumns(update, changed);
                 update.Add("@old_version", current.Version);
                 if (await update.ExecuteNonQueryAsync(cancellationToken) != 1)
                 {
@@ -161,7 +161,7 @@ internal abstract class SqlModelStore : IModelStore
                     await delete.ExecuteNonQueryAsync(cancellationToken);
                 }
 
-                await InsertTagsAsync(connection, transaction, changed, cancellationToken);
+                await ModelSql.InsertTagsAsync(connection, transaction, changed, cancellationToken);
             }
 
             await scope.CommitAsync(cancellationToken);
@@ -229,9 +229,7 @@ internal abstract class SqlModelStore : IModelStore
             var created = new List<RegisteredModel>();
             var conflicts = new List<ImportLineError>();
             var unchanged = 0;
-            await using var insert = DbCommands.Create(connection, transaction, InsertModelSql);
-            var parameters = PrepareModelParameters(insert);
-            await insert.PrepareAsync(cancellationToken);
+            await using var writer = await ImportWriter.CreateAsync(connection, transaction, cancellationToken);
 
             foreach (var row in rows)
             {
@@ -260,12 +258,7 @@ internal abstract class SqlModelStore : IModelStore
                 }
 
                 var stored = NewRow(model, now);
-                SetModelParameters(parameters, stored);
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-                if (stored.Tags.Count > 0)
-                {
-                    await InsertTagsAsync(connection, transaction, stored, cancellationToken);
-                }
+                await writer.AddAsync(stored, cancellationToken);
 
                 existing[stored.ModelId] = stored;
                 if (stored.Alias is not null)
@@ -276,6 +269,7 @@ internal abstract class SqlModelStore : IModelStore
                 created.Add(stored);
             }
 
+            await writer.FlushAsync(cancellationToken);
             if (allOrNothing && conflicts.Count > 0)
             {
                 await scope.RollbackAsync(cancellationToken);
@@ -308,11 +302,6 @@ internal abstract class SqlModelStore : IModelStore
         UpdatedAt = now,
     };
 
-    private const string InsertModelSql = """
-        INSERT INTO models (owner, model_id, source_type, author_repo, branch, config_path, alias, status, version, created_at, updated_at)
-        VALUES (@owner, @model_id, @source_type, @author_repo, @branch, @config_path, @alias, @status, @version, @created_at, @updated_at)
-        """;
-
     private async Task<RegisteredModel> InsertOnceAsync(NewModel model, IEnumerable<string> aliasCandidates, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var scope = await BeginWriteAsync(cancellationToken);
@@ -341,13 +330,13 @@ internal abstract class SqlModelStore : IModelStore
         }
 
         var stored = NewRow(model with { Alias = alias }, now);
-        await using (var insert = DbCommands.Create(connection, transaction, InsertModelSql))
+        await using (var insert = DbCommands.Create(connection, transaction, ModelSql.InsertModel))
         {
-            AddModelColumns(insert, stored);
+            ModelSql.AddModelColumns(insert, stored);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await InsertTagsAsync(connection, transaction, stored, cancellationToken);
+        await ModelSql.InsertTagsAsync(connection, transaction, stored, cancellationToken);
         await scope.CommitAsync(cancellationToken);
         return stored;
     }
@@ -392,53 +381,6 @@ internal abstract class SqlModelStore : IModelStore
         {
             throw RegistryException.AlreadyExists($"Alias '{alias}' is already used by model '{holder}' of owner '{owner}'.");
         }
-    }
-
-    private static async Task InsertTagsAsync(DbConnection connection, DbTransaction transaction, RegisteredModel model, CancellationToken cancellationToken)
-    {
-        foreach (var (key, value) in model.Tags)
-        {
-            await using var command = DbCommands.Create(connection, transaction,
-                "INSERT INTO model_tags (owner, model_id, tag_key, tag_value) VALUES (@owner, @model_id, @tag_key, @tag_value)");
-            command.Add("@owner", model.Owner);
-            command.Add("@model_id", model.ModelId);
-            command.Add("@tag_key", key);
-            command.Add("@tag_value", value);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
-
-    private static void AddModelColumns(DbCommand command, RegisteredModel model) =>
-        SetModelParameters(PrepareModelParameters(command), model);
-
-    private static DbParameter[] PrepareModelParameters(DbCommand command) =>
-    [
-        command.Add("@owner", ""),
-        command.Add("@model_id", ""),
-        command.Add("@source_type", ""),
-        command.Add("@author_repo", ""),
-        command.Add("@branch", ""),
-        command.Add("@config_path", ""),
-        command.Add("@alias", ""),
-        command.Add("@status", ""),
-        command.Add("@version", 0L),
-        command.Add("@created_at", 0L),
-        command.Add("@updated_at", 0L),
-    ];
-
-    private static void SetModelParameters(DbParameter[] p, RegisteredModel model)
-    {
-        p[0].Value = model.Owner;
-        p[1].Value = model.ModelId;
-        p[2].Value = model.SourceType.ToStorage();
-        p[3].Value = model.AuthorRepo;
-        p[4].Value = model.Branch;
-        p[5].Value = model.ConfigPath;
-        p[6].Value = (object?)model.Alias ?? DBNull.Value;
-        p[7].Value = model.Status.ToStorage();
-        p[8].Value = model.Version;
-        p[9].Value = ModelRows.ToStorage(model.CreatedAt);
-        p[10].Value = ModelRows.ToStorage(model.UpdatedAt);
     }
 
     private static List<string> Differences(RegisteredModel registered, NewModel line)
