@@ -79,12 +79,18 @@ internal sealed class RedisClient : IRedisClient
 
     public async Task<byte[]?> GetAsync(RedisKey key, CancellationToken cancellationToken = default)
     {
-        var reply = await SendAsync([Get, key.Bytes], cancellationToken).ConfigureAwait(false);
-        return reply.IsNull ? null : reply.Bytes;
+        // The hot path: one state machine, straight on the connection's task.
+        var reply = await _interactive.ExecuteAsync([Get, key.Bytes], cancellationToken).ConfigureAwait(false);
+        return reply.IsNull ? null : ThrowIfError(reply).Bytes;
     }
 
     public async Task<bool> SetAsync(RedisKey key, ReadOnlyMemory<byte> value, TimeSpan? expiry = null, SetCondition condition = SetCondition.Always, CancellationToken cancellationToken = default)
     {
+        if (expiry is null && condition == SetCondition.Always)
+        {
+            return !ThrowIfError(await _interactive.ExecuteAsync([Set, key.Bytes, value], cancellationToken).ConfigureAwait(false)).IsNull;
+        }
+
         var args = new List<ReadOnlyMemory<byte>>(6) { Set, key.Bytes, value };
         if (expiry is { } ttl)
         {

@@ -20,6 +20,10 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
     private readonly CancellationTokenSource _disposing = new();
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _role;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingCommand> _deadlines = new();
+    private readonly long _timeoutMilliseconds;
+    private readonly Timer _sweeper;
+    private int _sweeping;
     private Task? _runLoop;
     private CancellationTokenSource? _currentSocket;
     private volatile bool _connected;
@@ -35,6 +39,11 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
         _role = role;
         _handshake = handshake;
         _pushHandler = pushHandler;
+        _timeoutMilliseconds = Math.Max(1, (long)options.CommandTimeout.TotalMilliseconds);
+
+        // Sweep often enough that a timeout fires within ~10% of its value (10-100 ms).
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(_timeoutMilliseconds / 10, 10, 100));
+        _sweeper = new Timer(static state => ((MultiplexedConnection)state!).SweepTimeouts(), this, period, period);
     }
 
     public event Action<bool, string?>? StateChanged;
@@ -60,29 +69,65 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
         }
     }
 
-    public async Task<RedisReply> ExecuteAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken)
+    public Task<RedisReply> ExecuteAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var command = new PendingCommand(args);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<RedisReply>(cancellationToken);
+        }
+
+        var command = new PendingCommand(args, Environment.TickCount64 + _timeoutMilliseconds);
+        _deadlines.Enqueue(command);
         if (!_outbox.Writer.TryWrite(command))
         {
-            throw new ObjectDisposedException(nameof(MultiplexedConnection), "The Redis client has been disposed.");
+            return Task.FromException<RedisReply>(new ObjectDisposedException(nameof(MultiplexedConnection), "The Redis client has been disposed."));
+        }
+
+        return cancellationToken.CanBeCanceled ? WaitCancellableAsync(command, cancellationToken) : command.Task;
+    }
+
+    private static async Task<RedisReply> WaitCancellableAsync(PendingCommand command, CancellationToken cancellationToken)
+    {
+        // Cancelling completes the command first, so the writer skips it or the reader drops its reply.
+        using (cancellationToken.UnsafeRegister(static (state, token) => ((PendingCommand)state!).TrySetCanceled(token), command))
+        {
+            return await command.Task.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Times out commands without a timer per command: every command has the same timeout, so
+    /// deadlines are ordered like the queue and a sweep stops at the first one still in time.
+    /// </summary>
+    private void SweepTimeouts()
+    {
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1)
+        {
+            return;
         }
 
         try
         {
-            return await command.Task.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            var now = Environment.TickCount64;
+            while (_deadlines.TryPeek(out var command))
+            {
+                if (!command.Task.IsCompleted && command.Deadline > now)
+                {
+                    break;
+                }
+
+                _deadlines.TryDequeue(out _);
+                if (!command.Task.IsCompleted)
+                {
+                    command.TrySetException(new RedisTimeoutException(
+                        $"Redis {_role} command {Describe(command.Args)} got no reply within {_timeoutMilliseconds} ms "
+                        + (_connected ? "(connected; the server is slow or the link is congested)." : $"(not connected; last error: {_lastError ?? "none yet"}).")));
+                }
+            }
         }
-        catch (TimeoutException) when (command.TrySetCanceled())
+        finally
         {
-            throw new RedisTimeoutException(
-                $"Redis {_role} command {Describe(args)} got no reply within {_options.CommandTimeout.TotalMilliseconds:0} ms "
-                + (_connected ? "(connected; the server is slow or the link is congested)." : $"(not connected; last error: {_lastError ?? "none yet"})."));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            command.TrySetCanceled(cancellationToken);
-            throw;
+            Volatile.Write(ref _sweeping, 0);
         }
     }
 
@@ -94,6 +139,7 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
         }
 
         _outbox.Writer.TryComplete();
+        await _sweeper.DisposeAsync().ConfigureAwait(false);
         _disposing.Cancel();
         if (_runLoop is not null)
         {

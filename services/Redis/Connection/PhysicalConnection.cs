@@ -181,6 +181,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     private SequencePosition DispatchReplies(ReadOnlySequence<byte> buffer, Action<RedisReply>? pushHandler)
     {
         var reader = new SequenceReader<byte>(buffer);
+        ReplyBatch? batch = null;
         while (RespParser.TryRead(ref reader, out var reply))
         {
             if (pushHandler is not null && IsPush(reply))
@@ -194,7 +195,12 @@ internal sealed class PhysicalConnection : IAsyncDisposable
                 throw new RedisProtocolException($"{_endpoint} sent a reply nobody was waiting for: {reply}");
             }
 
-            command.TrySetResult(reply);
+            (batch ??= new ReplyBatch()).Add(command, reply);
+        }
+
+        if (batch is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
         }
 
         return reader.Position;

@@ -37,7 +37,8 @@ internal static class RespParser
             throw new RedisProtocolException($"Reply nests deeper than {MaxDepth} levels.");
         }
 
-        if (!reader.TryRead(out var type) || !reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8))
+        // The span overload copies only when the line straddles segments, which is rare.
+        if (!reader.TryRead(out var type) || !reader.TryReadTo(out ReadOnlySpan<byte> line, "\r\n"u8))
         {
             return false;
         }
@@ -45,7 +46,7 @@ internal static class RespParser
         switch (type)
         {
             case (byte)'+':
-                reply = line.Length == 2 && line.FirstSpan.Length == 2 && line.FirstSpan.SequenceEqual("OK"u8) ? Ok : RedisReply.SimpleString(line.ToArray());
+                reply = line.SequenceEqual("OK"u8) ? Ok : RedisReply.SimpleString(line.ToArray());
                 return true;
             case (byte)'-':
                 reply = RedisReply.Error(line.ToArray());
@@ -137,16 +138,8 @@ internal static class RespParser
         return true;
     }
 
-    private static long ParseInteger(ReadOnlySequence<byte> line)
+    private static long ParseInteger(ReadOnlySpan<byte> text)
     {
-        Span<byte> scratch = stackalloc byte[24];
-        if (line.Length > scratch.Length)
-        {
-            throw new RedisProtocolException("Integer too long in reply header.");
-        }
-
-        line.CopyTo(scratch);
-        var text = scratch[..(int)line.Length];
         if (!Utf8Parser.TryParse(text, out long value, out var consumed) || consumed != text.Length)
         {
             throw new RedisProtocolException("Invalid integer in reply header.");

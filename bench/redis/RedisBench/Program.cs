@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microservices.Redis;
+
+// Usage: RedisBench <host:port> <get|set> <clients> <pipeline> <requests>
+// Like redis-benchmark -c <clients> -P <pipeline> -n <requests> -d 100, but every client is a
+// concurrent caller sharing ONE multiplexed connection. Prints "ops_per_sec=<n>".
+if (args.Length != 5)
+{
+    Console.Error.WriteLine("usage: RedisBench <host:port> <get|set> <clients> <pipeline> <requests>");
+    return 2;
+}
+
+var endpoint = args[0];
+var op = args[1];
+var clients = int.Parse(args[2], CultureInfo.InvariantCulture);
+var pipeline = int.Parse(args[3], CultureInfo.InvariantCulture);
+var requests = long.Parse(args[4], CultureInfo.InvariantCulture);
+var value = new byte[100];
+Random.Shared.NextBytes(value);
+RedisKey key = "key:__rand_int__";
+
+await using var client = await RedisClientFactory.ConnectAsync($"{endpoint},syncTimeout=30000");
+await client.SetAsync(key, value);
+
+async Task<double> RunAsync(long total)
+{
+    var remaining = total;
+    var started = Stopwatch.GetTimestamp();
+    var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+    {
+        var batch = new Task[pipeline];
+        while (true)
+        {
+            var claimed = Interlocked.Add(ref remaining, -pipeline);
+            var n = claimed >= 0 ? pipeline : (int)Math.Max(0, pipeline + claimed);
+            if (n == 0)
+            {
+                return;
+            }
+
+            if (n == 1)
+            {
+                await (op == "get" ? (Task)client.GetAsync(key) : client.SetAsync(key, value));
+                continue;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                batch[i] = op == "get" ? client.GetAsync(key) : client.SetAsync(key, value);
+            }
+
+            await Task.WhenAll(batch.AsSpan(0, n));
+        }
+    })).ToArray();
+    await Task.WhenAll(workers);
+    return total / Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+await RunAsync(Math.Max(10_000, requests / 10)); // JIT and tiering warm-up
+var opsPerSecond = await RunAsync(requests);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ops_per_sec={opsPerSecond:0}"));
+return 0;

@@ -1,0 +1,23 @@
+namespace Microservices.Redis.Connection;
+
+/// <summary>
+/// Replies parsed from one socket read, completed together on a thread-pool item. One hop per
+/// read instead of one per reply, and a caller's continuation (even a blocking one) can never
+/// stall the read loop.
+/// </summary>
+internal sealed class ReplyBatch : IThreadPoolWorkItem
+{
+    private readonly List<(PendingCommand Command, RedisReply Reply)> _items = [];
+
+    public int Count => _items.Count;
+
+    public void Add(PendingCommand command, RedisReply reply) => _items.Add((command, reply));
+
+    public void Execute()
+    {
+        foreach (var (command, reply) in _items)
+        {
+            command.TrySetResult(reply);
+        }
+    }
+}
