@@ -2,121 +2,84 @@ using System.Runtime.CompilerServices;
 
 namespace Microservices.Grpc.Client;
 
-/// <summary>A unary call in flight: await it (or ResponseAsync) for the response; headers, status and trailers after.</summary>
-public sealed class AsyncUnaryCall<TResponse> : IDisposable
+/// <summary>What every call object exposes of the call behind it.</summary>
+internal interface ICallState : IDisposable
 {
-    private readonly Func<Status> _status;
-    private readonly Func<Metadata> _trailers;
-    private readonly Action _dispose;
+    Task<Metadata> ResponseHeadersAsync { get; }
 
-    internal AsyncUnaryCall(Task<TResponse> response, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, Action dispose)
+    Status GetStatus();
+
+    Metadata GetTrailers();
+}
+
+/// <summary>A call in flight: response headers, then status and trailers once it has finished. Dispose cancels it if it is still running.</summary>
+public abstract class AsyncCall : IDisposable
+{
+    private readonly ICallState _state;
+
+    private protected AsyncCall(ICallState state) => _state = state;
+
+    public Task<Metadata> ResponseHeadersAsync => _state.ResponseHeadersAsync;
+
+    public Status GetStatus() => _state.GetStatus();
+
+    public Metadata GetTrailers() => _state.GetTrailers();
+
+    public void Dispose()
     {
-        ResponseAsync = response;
-        ResponseHeadersAsync = headers;
-        _status = status;
-        _trailers = trailers;
-        _dispose = dispose;
+        _state.Dispose();
+        GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>A unary call: await it (or ResponseAsync) for the response.</summary>
+public sealed class AsyncUnaryCall<TResponse> : AsyncCall
+{
+    internal AsyncUnaryCall(Task<TResponse> response, ICallState state)
+        : base(state) => ResponseAsync = response;
 
     public Task<TResponse> ResponseAsync { get; }
 
-    public Task<Metadata> ResponseHeadersAsync { get; }
-
     public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    public Status GetStatus() => _status();
-
-    public Metadata GetTrailers() => _trailers();
-
-    public void Dispose() => _dispose();
 }
 
 /// <summary>A server-streaming call: read ResponseStream until MoveNext returns false.</summary>
-public sealed class AsyncServerStreamingCall<TResponse> : IDisposable
+public sealed class AsyncServerStreamingCall<TResponse> : AsyncCall
 {
-    private readonly IDisposable _call;
-    private readonly Func<Status> _status;
-    private readonly Func<Metadata> _trailers;
-
-    internal AsyncServerStreamingCall(IAsyncStreamReader<TResponse> responseStream, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
-    {
-        ResponseStream = responseStream;
-        ResponseHeadersAsync = headers;
-        _status = status;
-        _trailers = trailers;
-        _call = call;
-    }
+    internal AsyncServerStreamingCall(IAsyncStreamReader<TResponse> responseStream, ICallState state)
+        : base(state) => ResponseStream = responseStream;
 
     public IAsyncStreamReader<TResponse> ResponseStream { get; }
-
-    public Task<Metadata> ResponseHeadersAsync { get; }
-
-    public Status GetStatus() => _status();
-
-    public Metadata GetTrailers() => _trailers();
-
-    /// <summary>Cancels the call if it is still running.</summary>
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A client-streaming call: write requests, complete, then await the response.</summary>
-public sealed class AsyncClientStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class AsyncClientStreamingCall<TRequest, TResponse> : AsyncCall
 {
-    private readonly IDisposable _call;
-    private readonly Func<Status> _status;
-    private readonly Func<Metadata> _trailers;
-
-    internal AsyncClientStreamingCall(IClientStreamWriter<TRequest> requestStream, Task<TResponse> response, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
+    internal AsyncClientStreamingCall(IClientStreamWriter<TRequest> requestStream, Task<TResponse> response, ICallState state)
+        : base(state)
     {
         RequestStream = requestStream;
         ResponseAsync = response;
-        ResponseHeadersAsync = headers;
-        _status = status;
-        _trailers = trailers;
-        _call = call;
     }
 
     public IClientStreamWriter<TRequest> RequestStream { get; }
 
     public Task<TResponse> ResponseAsync { get; }
 
-    public Task<Metadata> ResponseHeadersAsync { get; }
-
     public TaskAwaiter<TResponse> GetAwaiter() => ResponseAsync.GetAwaiter();
-
-    public Status GetStatus() => _status();
-
-    public Metadata GetTrailers() => _trailers();
-
-    public void Dispose() => _call.Dispose();
 }
 
 /// <summary>A bidirectional call: write RequestStream and read ResponseStream independently.</summary>
-public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : IDisposable
+public sealed class AsyncDuplexStreamingCall<TRequest, TResponse> : AsyncCall
 {
-    private readonly IDisposable _call;
-    private readonly Func<Status> _status;
-    private readonly Func<Metadata> _trailers;
-
-    internal AsyncDuplexStreamingCall(IClientStreamWriter<TRequest> requestStream, IAsyncStreamReader<TResponse> responseStream, Task<Metadata> headers, Func<Status> status, Func<Metadata> trailers, IDisposable call)
+    internal AsyncDuplexStreamingCall(IClientStreamWriter<TRequest> requestStream, IAsyncStreamReader<TResponse> responseStream, ICallState state)
+        : base(state)
     {
         RequestStream = requestStream;
         ResponseStream = responseStream;
-        ResponseHeadersAsync = headers;
-        _status = status;
-        _trailers = trailers;
-        _call = call;
     }
 
     public IClientStreamWriter<TRequest> RequestStream { get; }
 
     public IAsyncStreamReader<TResponse> ResponseStream { get; }
-
-    public Task<Metadata> ResponseHeadersAsync { get; }
-
-    public Status GetStatus() => _status();
-
-    public Metadata GetTrailers() => _trailers();
-
-    public void Dispose() => _call.Dispose();
 }

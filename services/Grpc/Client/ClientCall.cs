@@ -15,7 +15,7 @@ namespace Microservices.Grpc.Client;
 /// One client call over HttpClient: the request (whole or pushed), the response headers,
 /// response messages, and the status from trailers or a trailers-only response.
 /// </summary>
-internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TRequest>, IAsyncStreamReader<TResponse>, IDisposable
+internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TRequest>, IAsyncStreamReader<TResponse>, ICallState
     where TRequest : class, IMessage<TRequest>
     where TResponse : class, IMessage<TResponse>
 {

@@ -55,45 +55,8 @@ public sealed class GrpcChannel : IDisposable
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        ClientCall<TRequest, TResponse>? current = null;
-        var headers = new TaskCompletionSource<Metadata>(TaskCreationOptions.RunContinuationsAsynchronously);
-        async Task<TResponse> RunAsync()
-        {
-            var retryable = options.Idempotent ?? method.IsIdempotent;
-            for (var attempt = 1; ; attempt++)
-            {
-                current?.Dispose();
-                current = new ClientCall<TRequest, TResponse>(this, method, options);
-                _ = current.ResponseHeadersAsync.ContinueWith(t => headers.TrySetResult(t.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
-                try
-                {
-                    var response = await current.UnaryAsync(request).ConfigureAwait(false);
-                    RetryBudget.OnSuccess();
-                    return response;
-                }
-                catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
-                {
-                    RetryBudget.OnFailure();
-                    var backoff = RetryBudget.Backoff(attempt);
-                    var outOfTime = options.Deadline is { } deadline && DateTime.UtcNow + backoff >= deadline;
-                    if (!retryable || attempt >= Options.Retry.MaxAttempts || !RetryBudget.CanRetry || outOfTime ||
-                        options.CancellationToken.IsCancellationRequested)
-                    {
-                        throw;
-                    }
-
-                    await Task.Delay(backoff, options.CancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-
-        var task = RunAsync();
-        return new AsyncUnaryCall<TResponse>(
-            task,
-            headers.Task,
-            () => (current ?? throw new InvalidOperationException("The call has not started.")).GetStatus(),
-            () => (current ?? throw new InvalidOperationException("The call has not started.")).GetTrailers(),
-            () => current?.Dispose());
+        var call = new RetryingUnaryCall<TRequest, TResponse>(this, method, options);
+        return new AsyncUnaryCall<TResponse>(call.RunAsync(request), call);
     }
 
     public Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
@@ -107,7 +70,7 @@ public sealed class GrpcChannel : IDisposable
     {
         var call = new ClientCall<TRequest, TResponse>(this, method, options);
         call.StartServerStreamingWith(request);
-        return new AsyncServerStreamingCall<TResponse>(call, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call);
+        return new AsyncServerStreamingCall<TResponse>(call, call);
     }
 
     public AsyncClientStreamingCall<TRequest, TResponse> ClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options = default)
@@ -117,7 +80,7 @@ public sealed class GrpcChannel : IDisposable
         var call = new ClientCall<TRequest, TResponse>(this, method, options);
         call.StartStreaming();
         var response = call.ReadSingleResponseAsync();
-        return new AsyncClientStreamingCall<TRequest, TResponse>(call, response, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call);
+        return new AsyncClientStreamingCall<TRequest, TResponse>(call, response, call);
     }
 
     public AsyncDuplexStreamingCall<TRequest, TResponse> DuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options = default)
@@ -126,7 +89,7 @@ public sealed class GrpcChannel : IDisposable
     {
         var call = new ClientCall<TRequest, TResponse>(this, method, options);
         call.StartStreaming();
-        return new AsyncDuplexStreamingCall<TRequest, TResponse>(call, call, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call);
+        return new AsyncDuplexStreamingCall<TRequest, TResponse>(call, call, call);
     }
 
     public void Dispose()

@@ -4,9 +4,8 @@ using Microservices.Testing.V1;
 namespace Microservices.Grpc.Tests.Interop;
 
 /// <summary>grpcio's client (Debian python3-grpcio) runs the official interop cases against our server.</summary>
-public sealed class PythonClientAgainstOurServerTests : IAsyncLifetime
+public sealed class PythonClientAgainstOurServerTests : InteropServerTest
 {
-    private TestGrpcServer _server = null!;
 
     public static TheoryData<string> Cases =>
     [
@@ -16,17 +15,12 @@ public sealed class PythonClientAgainstOurServerTests : IAsyncLifetime
         "client_compressed_unary", "server_compressed_unary",
     ];
 
-    public async Task InitializeAsync() =>
-        _server = await TestGrpcServer.StartAsync(grpc => grpc.AddService<InteropTestService>(TestContract.Service));
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task Case_passes(string testCase)
     {
         var (exitCode, output) = await Python.RunScriptAsync(
-            "interop_client.py", "--server_host", "127.0.0.1", "--server_port", _server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--test_case", testCase);
+            "interop_client.py", "--server_host", "127.0.0.1", "--server_port", Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--test_case", testCase);
         Assert.True(exitCode == 0, $"grpcio interop client failed {testCase} against our server:\n{output}");
         Assert.Contains("PASS", output, StringComparison.Ordinal);
     }

@@ -8,25 +8,21 @@ using Microservices.Testing.V1;
 namespace Microservices.Grpc.Tests.Server;
 
 /// <summary>Each malformed request gets the status the gRPC spec gives, and the server keeps serving others.</summary>
-public sealed class BadInputTests : IAsyncLifetime
+public sealed class BadInputTests : InteropServerTest
 {
     private const string UnaryPath = "/microservices.testing.v1.TestService/UnaryCall";
-    private TestGrpcServer _server = null!;
     private HttpClient _raw = null!;
-    private GrpcChannel _channel = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _server = await TestGrpcServer.StartAsync(grpc => grpc.AddService<InteropTestService>(TestContract.Service));
+        await base.InitializeAsync();
         _raw = RawGrpc.CreateClient();
-        _channel = GrpcChannel.ForAddress(_server.Address);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        _channel.Dispose();
         _raw.Dispose();
-        await _server.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -55,7 +51,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task Oversized_message_through_our_client_is_resource_exhausted()
     {
         var request = new SimpleRequest { Payload = new Payload { Body = ByteString.CopyFrom(new byte[5 * 1024 * 1024]) } };
-        var error = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(TestContract.UnaryCall, request));
+        var error = await Assert.ThrowsAsync<RpcException>(() => Channel.UnaryAsync(TestContract.UnaryCall, request));
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         await AssertStillServingAsync();
     }
@@ -130,9 +126,9 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Metadata_beyond_the_transport_limit_fails_the_call_and_the_server_survives()
+    public async Task Metadata_beyond_the_transport_limit_fails_the_call_and_theServer_survives()
     {
-        var request = RawGrpc.Request(_server.Address, UnaryPath, RawGrpc.Frame(new SimpleRequest().ToByteArray()));
+        var request = RawGrpc.Request(Server.Address, UnaryPath, RawGrpc.Frame(new SimpleRequest().ToByteArray()));
         request.Headers.TryAddWithoutValidation("x-huge", new string('a', 200_000));
         var failed = false;
         try
@@ -152,7 +148,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Non_grpc_content_type_is_415()
     {
-        var response = await RawGrpc.SendAsync(_raw, RawGrpc.Request(_server.Address, UnaryPath, [1, 2, 3], "application/json"));
+        var response = await RawGrpc.SendAsync(_raw, RawGrpc.Request(Server.Address, UnaryPath, [1, 2, 3], "application/json"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.HttpStatus);
         await AssertStillServingAsync();
     }
@@ -160,12 +156,12 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_method_and_service_are_unimplemented_trailers_only()
     {
-        var method = await RawGrpc.SendAsync(_raw, RawGrpc.Request(_server.Address, "/microservices.testing.v1.TestService/Nope", RawGrpc.Frame([])));
+        var method = await RawGrpc.SendAsync(_raw, RawGrpc.Request(Server.Address, "/microservices.testing.v1.TestService/Nope", RawGrpc.Frame([])));
         Assert.Equal(StatusCode.Unimplemented, method.GrpcStatus);
         Assert.True(method.TrailersOnly);
         Assert.Contains("Method 'Nope'", method.GrpcMessage, StringComparison.Ordinal);
 
-        var service = await RawGrpc.SendAsync(_raw, RawGrpc.Request(_server.Address, "/no.Such/Thing", RawGrpc.Frame([])));
+        var service = await RawGrpc.SendAsync(_raw, RawGrpc.Request(Server.Address, "/no.Such/Thing", RawGrpc.Frame([])));
         Assert.Equal(StatusCode.Unimplemented, service.GrpcStatus);
         Assert.Contains("Service 'no.Such'", service.GrpcMessage, StringComparison.Ordinal);
     }
@@ -197,7 +193,7 @@ public sealed class BadInputTests : IAsyncLifetime
         var responses = new List<HttpResponseMessage>();
         var pending = Enumerable.Range(0, 150).Select(async _ =>
         {
-            var message = RawGrpc.Request(_server.Address, "/microservices.testing.v1.TestService/StreamingOutputCall", body);
+            var message = RawGrpc.Request(Server.Address, "/microservices.testing.v1.TestService/StreamingOutputCall", body);
             var response = await greedy.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
             lock (responses)
             {
@@ -222,7 +218,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
     private async Task<RawGrpc.RawResponse> SendAsync(byte[] body, params (string Name, string Value)[] headers)
     {
-        var request = RawGrpc.Request(_server.Address, UnaryPath, body);
+        var request = RawGrpc.Request(Server.Address, UnaryPath, body);
         foreach (var (name, value) in headers)
         {
             request.Headers.TryAddWithoutValidation(name, value);
@@ -235,7 +231,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
     private async Task AssertStillServingAsync()
     {
-        using var fresh = GrpcChannel.ForAddress(_server.Address);
+        using var fresh = GrpcChannel.ForAddress(Server.Address);
         var response = await fresh.UnaryAsync(TestContract.UnaryCall, new SimpleRequest { ResponseSize = 3 },
             new CallOptions().WithTimeout(TimeSpan.FromSeconds(10)));
         Assert.Equal(3, response.Payload.Body.Length);

@@ -9,31 +9,16 @@ using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Microservices.Grpc.Tests.Server;
 
-public sealed class HealthAndReflectionTests : IAsyncLifetime
+public sealed class HealthAndReflectionTests : InteropServerTest
 {
     private static readonly Method<HealthCheckRequest, HealthCheckResponse> Check = Method<HealthCheckRequest, HealthCheckResponse>.Of(HealthReflection.Descriptor.Services[0], "Check");
     private static readonly Method<HealthCheckRequest, HealthCheckResponse> Watch = Method<HealthCheckRequest, HealthCheckResponse>.Of(HealthReflection.Descriptor.Services[0], "Watch");
-    private TestGrpcServer _server = null!;
-    private GrpcChannel _channel = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await TestGrpcServer.StartAsync(grpc => grpc.AddService<InteropTestService>(TestContract.Service));
-        _channel = GrpcChannel.ForAddress(_server.Address);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _channel.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
-    public async Task Check_reports_the_server_and_each_service_and_not_found_for_unknown_ones()
+    public async Task Check_reports_theServer_and_each_service_and_not_found_for_unknown_ones()
     {
-        Assert.Equal(ServingStatus.Serving, (await _channel.UnaryAsync(Check, new HealthCheckRequest())).Status);
-        Assert.Equal(ServingStatus.Serving, (await _channel.UnaryAsync(Check, new HealthCheckRequest { Service = "microservices.testing.v1.TestService" })).Status);
-        var error = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(Check, new HealthCheckRequest { Service = "nope.Service" }));
+        Assert.Equal(ServingStatus.Serving, (await Channel.UnaryAsync(Check, new HealthCheckRequest())).Status);
+        Assert.Equal(ServingStatus.Serving, (await Channel.UnaryAsync(Check, new HealthCheckRequest { Service = "microservices.testing.v1.TestService" })).Status);
+        var error = await Assert.ThrowsAsync<RpcException>(() => Channel.UnaryAsync(Check, new HealthCheckRequest { Service = "nope.Service" }));
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
         Assert.Contains("nope.Service", error.Status.Detail, StringComparison.Ordinal);
     }
@@ -41,8 +26,8 @@ public sealed class HealthAndReflectionTests : IAsyncLifetime
     [Fact]
     public async Task Watch_streams_changes_and_the_host_flips_to_not_serving_when_stopping()
     {
-        var registry = _server.Services.GetRequiredService<HealthStatusRegistry>();
-        using var watch = _channel.ServerStreamingCall(Watch, new HealthCheckRequest { Service = "microservices.testing.v1.TestService" });
+        var registry = Server.Services.GetRequiredService<HealthStatusRegistry>();
+        using var watch = Channel.ServerStreamingCall(Watch, new HealthCheckRequest { Service = "microservices.testing.v1.TestService" });
         Assert.True(await watch.ResponseStream.MoveNext());
         Assert.Equal(ServingStatus.Serving, watch.ResponseStream.Current.Status);
 
@@ -54,18 +39,18 @@ public sealed class HealthAndReflectionTests : IAsyncLifetime
         Assert.True(await watch.ResponseStream.MoveNext());
         Assert.Equal(ServingStatus.Serving, watch.ResponseStream.Current.Status);
 
-        using var unknown = _channel.ServerStreamingCall(Watch, new HealthCheckRequest { Service = "later.Service" });
+        using var unknown = Channel.ServerStreamingCall(Watch, new HealthCheckRequest { Service = "later.Service" });
         Assert.True(await unknown.ResponseStream.MoveNext());
         Assert.Equal(ServingStatus.ServiceUnknown, unknown.ResponseStream.Current.Status);
 
-        var stopping = _server.DisposeAsync();
+        var stopping = Server.DisposeAsync();
         Assert.True(await watch.ResponseStream.MoveNext().WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(ServingStatus.NotServing, watch.ResponseStream.Current.Status);
         Assert.Equal(ServingStatus.NotServing, registry.GetStatus(""));
         watch.Dispose();
         unknown.Dispose();
         await stopping;
-        _server = await TestGrpcServer.StartAsync(grpc => grpc.AddService<InteropTestService>(TestContract.Service));
+        Server = await StartServerAsync();
     }
 
     [Theory]
@@ -73,7 +58,7 @@ public sealed class HealthAndReflectionTests : IAsyncLifetime
     [InlineData("v1alpha")]
     public async Task A_reflection_client_nobody_here_wrote_lists_describes_and_calls(string version)
     {
-        var port = _server.Port.ToString(CultureInfo.InvariantCulture);
+        var port = Server.Port.ToString(CultureInfo.InvariantCulture);
         var (listExit, list) = await Python.RunScriptAsync("reflection_client.py", "--server_port", port, "--version", version, "list");
         Assert.True(listExit == 0, list);
         var services = list.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
