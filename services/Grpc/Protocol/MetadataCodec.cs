@@ -71,9 +71,37 @@ internal static class MetadataCodec
                 metadata.Add(lower, DecodeBinary(part));
             }
         }
-        else
+        else if (IsValidKey(lower) && IsPrintableAscii(value))
         {
             metadata.Add(new Metadata.Entry(lower, value));
         }
+
+        // Anything else is not gRPC metadata (an odd proxy header): left out rather than failing the call.
+    }
+
+    private static bool IsValidKey(string key)
+    {
+        foreach (var c in key)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsPrintableAscii(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

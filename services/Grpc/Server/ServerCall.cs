@@ -15,7 +15,7 @@ internal sealed class ServerCall : IDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly GrpcServerOptions _options;
     private readonly MessageReader _reader;
-    private readonly CancellationTokenSource _callCancellation;
+    private readonly CancellationTokenSource? _callCancellation;
     private readonly CancellationTokenSource? _deadlineCancellation;
     private readonly string? _requestAcceptEncoding;
     private bool _headersSent;
@@ -34,17 +34,14 @@ internal sealed class ServerCall : IDisposable
             _deadlineCancellation.Token.Register(static state => ((ServerCall)state!).OnDeadline(), this);
             _deadlineCancellation.CancelAfter(value);
         }
-        else
-        {
-            _callCancellation = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted);
-        }
     }
 
     public HttpContext HttpContext { get; }
 
     public ServerCallContext Context { get; private set; } = null!;
 
-    public CancellationToken CancellationToken => _callCancellation.Token;
+    /// <summary>The deadline or the client's reset; without a deadline simply the request's abort token.</summary>
+    public CancellationToken CancellationToken => _callCancellation?.Token ?? HttpContext.RequestAborted;
 
     public bool DeadlineExceeded => _deadlineCancellation?.IsCancellationRequested == true;
 
@@ -92,26 +89,11 @@ internal sealed class ServerCall : IDisposable
                 $"Unsupported grpc-encoding '{encoding}'; this server accepts {MessageCompression.AcceptEncodingValue}.");
         }
 
-        if (rejection is null && MetadataSize(headers) is var size && size > options.MaxRequestMetadataSize)
-        {
-            rejection = new Status(StatusCode.ResourceExhausted,
-                $"Request metadata is {size} bytes; the limit is {options.MaxRequestMetadataSize} bytes.");
-        }
+        rejection ??= CheckMetadata(headers, options.MaxRequestMetadataSize);
 
         var call = new ServerCall(httpContext, options, rejection is null ? encoding : null, rejection is null ? timeout : null);
-        Metadata requestHeaders;
-        try
-        {
-            requestHeaders = rejection is null ? MetadataCodec.FromHeaders(headers) : [];
-        }
-        catch (Exception ex) when (ex is FormatException or ArgumentException)
-        {
-            rejection = new Status(StatusCode.Internal, $"Malformed request metadata: {ex.Message}");
-            requestHeaders = [];
-        }
-
         var deadline = timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
-        call.Context = new ServerCallContext(call, method, deadline, requestHeaders);
+        call.Context = new ServerCallContext(call, method, deadline);
         return call;
     }
 
@@ -249,7 +231,7 @@ internal sealed class ServerCall : IDisposable
     public void Dispose()
     {
         _deadlineCancellation?.Dispose();
-        _callCancellation.Dispose();
+        _callCancellation?.Dispose();
     }
 
     private string? ResponseEncoding =>
@@ -301,7 +283,8 @@ internal sealed class ServerCall : IDisposable
         return await _reader.ReadAsync(parser, linked.Token).ConfigureAwait(false);
     }
 
-    private static long MetadataSize(IHeaderDictionary headers)
+    /// <summary>The total metadata size is within the limit and every "-bin" value is base64.</summary>
+    private static Status? CheckMetadata(IHeaderDictionary headers, int limit)
     {
         long size = 0;
         foreach (var (key, values) in headers)
@@ -315,8 +298,25 @@ internal sealed class ServerCall : IDisposable
             {
                 size += key.Length + (value?.Length ?? 0) + 32;
             }
+
+            if (Metadata.IsBinaryKey(key))
+            {
+                try
+                {
+                    foreach (var value in values)
+                    {
+                        MetadataCodec.DecodeBinary(value ?? "");
+                    }
+                }
+                catch (FormatException)
+                {
+                    return new Status(StatusCode.Internal, $"Request metadata '{key}' is not valid base64.");
+                }
+            }
         }
 
-        return size;
+        return size > limit
+            ? new Status(StatusCode.ResourceExhausted, $"Request metadata is {size} bytes; the limit is {limit} bytes.")
+            : null;
     }
 }

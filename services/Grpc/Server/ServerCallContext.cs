@@ -1,3 +1,4 @@
+using Microservices.Grpc.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace Microservices.Grpc.Server;
@@ -8,12 +9,13 @@ public sealed class ServerCallContext
     private static readonly AsyncLocal<ServerCallContext?> CurrentContext = new();
     private readonly ServerCall _call;
 
-    internal ServerCallContext(ServerCall call, string method, DateTime deadline, Metadata requestHeaders)
+    private Metadata? _requestHeaders;
+
+    internal ServerCallContext(ServerCall call, string method, DateTime deadline)
     {
         _call = call;
         Method = method;
         Deadline = deadline;
-        RequestHeaders = requestHeaders;
     }
 
     /// <summary>The call being served on this async flow; clients use it to propagate deadline and cancellation.</summary>
@@ -32,7 +34,8 @@ public sealed class ServerCallContext
     /// <summary>Cancelled when the deadline passes, the client cancels (RST_STREAM) or the connection drops.</summary>
     public CancellationToken CancellationToken => _call.CancellationToken;
 
-    public Metadata RequestHeaders { get; }
+    /// <summary>The request's metadata, read from the HTTP/2 headers when first asked for.</summary>
+    public Metadata RequestHeaders => _requestHeaders ??= MetadataCodec.FromHeaders(_call.HttpContext.Request.Headers);
 
     /// <summary>Trailers sent with the status at the end of the call.</summary>
     public Metadata ResponseTrailers { get; } = [];

@@ -62,8 +62,7 @@ internal sealed partial class ServerCallDispatcher
         var path = request.Path.Value ?? "";
         var (serviceName, methodName) = GrpcTelemetry.SplitPath(path);
         using var call = ServerCall.Create(httpContext, path, _options, out var rejection);
-        var activity = GrpcTelemetry.StartServer(serviceName, methodName,
-            request.Headers[GrpcHeaders.TraceParent], request.Headers[GrpcHeaders.TraceState], call.Peer);
+        var activity = GrpcTelemetry.StartServer(serviceName, methodName, call);
         rejection ??= method is null ? Unimplemented(serviceName, methodName) : null;
 
         Status status;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microservices.Grpc.Protocol;
+using Microservices.Grpc.Server;
 
 namespace Microservices.Grpc.Telemetry;
 
@@ -12,21 +14,22 @@ public static class GrpcTelemetry
 
     internal static readonly ActivitySource Source = new(ActivitySourceName);
 
-    internal static Activity? StartServer(string service, string method, string? traceParent, string? traceState, string peer)
+    internal static Activity? StartServer(string service, string method, ServerCall call)
     {
         if (!Source.HasListeners())
         {
             return null;
         }
 
-        ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+        var headers = call.HttpContext.Request.Headers;
+        ActivityContext.TryParse(headers[GrpcHeaders.TraceParent], headers[GrpcHeaders.TraceState], isRemote: true, out var parent);
         var activity = Source.StartActivity(service + "/" + method, ActivityKind.Server, parent);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("rpc.system", "grpc");
             activity.SetTag("rpc.service", service);
             activity.SetTag("rpc.method", method);
-            activity.SetTag("network.peer.address", peer);
+            activity.SetTag("network.peer.address", call.Peer);
         }
 
         return activity;

@@ -126,6 +126,15 @@ public sealed class BadInputTests : InteropServerTest
     }
 
     [Fact]
+    public async Task Binary_metadata_that_is_not_base64_is_internal()
+    {
+        var response = await SendAsync(RawGrpc.Frame(new SimpleRequest().ToByteArray()), ("x-token-bin", "not*base64!"));
+        Assert.Equal(StatusCode.Internal, response.GrpcStatus);
+        Assert.Contains("'x-token-bin' is not valid base64", response.GrpcMessage, StringComparison.Ordinal);
+        await AssertStillServingAsync();
+    }
+
+    [Fact]
     public async Task Metadata_beyond_the_transport_limit_fails_the_call_and_theServer_survives()
     {
         var request = RawGrpc.Request(Server.Address, UnaryPath, RawGrpc.Frame(new SimpleRequest().ToByteArray()));
