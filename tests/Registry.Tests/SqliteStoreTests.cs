@@ -28,6 +28,18 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_database_is_created_with_its_directory()
+    {
+        var path = Path.Combine(_directory.Path, "nested", "deeper", "registry.db");
+        await using (var store = new SqliteModelStore(new SqliteStoreOptions { Path = path }))
+        {
+            await store.InitializeAsync(default);
+        }
+
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
     public async Task The_schema_version_is_recorded_in_the_database()
     {
         await using (await OpenStoreAsync())

@@ -59,6 +59,11 @@ internal sealed class SqliteModelStore : SqlModelStore
     public override async Task InitializeAsync(CancellationToken cancellationToken)
     {
         var existed = File.Exists(DatabasePath) && new FileInfo(DatabasePath).Length > 0;
+        if (!existed && System.IO.Path.GetDirectoryName(DatabasePath) is { } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
         if (existed)
         {
             // Before anything writes (WAL switch, backup, migration): a damaged file is left exactly as found.
