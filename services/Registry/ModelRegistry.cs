@@ -88,7 +88,7 @@ internal sealed class ModelRegistry
             SourceType = query.SourceType is { } sourceType ? Defined(sourceType, "source_type") : null,
             Status = query.Status is { } status ? Defined(status, "status") : null,
             AuthorRepo = query.AuthorRepo is null ? null : ModelRules.AuthorRepo(query.AuthorRepo),
-            Prefix = string.IsNullOrEmpty(query.Prefix) ? null : ModelRules.ModelId(query.Prefix),
+            Prefix = string.IsNullOrEmpty(query.Prefix) ? null : ModelRules.Prefix(query.Prefix),
             TagKey = query.TagKey is null ? null : ModelRules.TagKey(query.TagKey),
             TagValue = query.TagKey is null || query.TagValue is null ? null : ModelRules.TagValue(query.TagKey, query.TagValue),
             OrderBy = Defined(query.OrderBy, "order_by"),

@@ -231,6 +231,7 @@ public abstract class ModelStoreContract : IAsyncLifetime
         await Refused(RegistryErrorKind.InvalidArgument, () => Registry.ListAsync(Owner, new ModelQuery { PageToken = "garbage!" }, default));
         await Refused(RegistryErrorKind.InvalidArgument, () => Registry.ListAsync(Owner, new ModelQuery { PageSize = -1 }, default));
         await Refused(RegistryErrorKind.InvalidArgument, () => Registry.ListAsync(Owner, new ModelQuery { SourceType = (SourceType)42 }, default));
+        Assert.StartsWith("prefix:", (await Refused(RegistryErrorKind.InvalidArgument, () => Registry.ListAsync(Owner, new ModelQuery { Prefix = "a b" }, default))).Message);
         Assert.Equal(23, (await Registry.ListAsync(Owner, new ModelQuery { PageSize = 100_000 }, default)).Models.Count);
     }
 

@@ -30,6 +30,9 @@ internal static class ModelRules
 
     public static string ConfigPath(string? value) => Identifier("config_path", value, MaxConfigPathLength);
 
+    /// <summary>List's id-or-alias prefix: the id rules, reported under its own name.</summary>
+    public static string Prefix(string? value) => Identifier("prefix", value, MaxModelIdLength);
+
     public static long? ExpectedVersion(long value, bool required)
     {
         if (value < 0 || (required && value == 0))
