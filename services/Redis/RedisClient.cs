@@ -77,18 +77,15 @@ internal sealed class RedisClient : IRedisClient
         return Stopwatch.GetElapsedTime(started);
     }
 
-    public async Task<byte[]?> GetAsync(RedisKey key, CancellationToken cancellationToken = default)
-    {
-        // The hot path: one state machine, straight on the connection's task.
-        var reply = await _interactive.ExecuteAsync([Get, key.Bytes], cancellationToken).ConfigureAwait(false);
-        return reply.IsNull ? null : ThrowIfError(reply).Bytes;
-    }
+    // Hot paths return the connection's own task: no extra async state machine per call.
+    public Task<byte[]?> GetAsync(RedisKey key, CancellationToken cancellationToken = default) =>
+        _interactive.ExecuteAsync([Get, key.Bytes], ReplyProjections.NullableBytes, cancellationToken);
 
-    public async Task<bool> SetAsync(RedisKey key, ReadOnlyMemory<byte> value, TimeSpan? expiry = null, SetCondition condition = SetCondition.Always, CancellationToken cancellationToken = default)
+    public Task<bool> SetAsync(RedisKey key, ReadOnlyMemory<byte> value, TimeSpan? expiry = null, SetCondition condition = SetCondition.Always, CancellationToken cancellationToken = default)
     {
         if (expiry is null && condition == SetCondition.Always)
         {
-            return !ThrowIfError(await _interactive.ExecuteAsync([Set, key.Bytes, value], cancellationToken).ConfigureAwait(false)).IsNull;
+            return _interactive.ExecuteAsync([Set, key.Bytes, value], ReplyProjections.NotNull, cancellationToken);
         }
 
         var args = new List<ReadOnlyMemory<byte>>(6) { Set, key.Bytes, value };
@@ -109,8 +106,7 @@ internal sealed class RedisClient : IRedisClient
             args.Add(CommandArgs.Name(condition == SetCondition.IfNotExists ? "NX" : "XX"));
         }
 
-        var reply = await SendAsync([.. args], cancellationToken).ConfigureAwait(false);
-        return !reply.IsNull;
+        return _interactive.ExecuteAsync([.. args], ReplyProjections.NotNull, cancellationToken);
     }
 
     public Task<long> DeleteAsync(IReadOnlyList<RedisKey> keys, CancellationToken cancellationToken = default) =>
@@ -169,11 +165,8 @@ internal sealed class RedisClient : IRedisClient
         return IntegerAsync(args, cancellationToken);
     }
 
-    public async Task<byte[]?> HashGetAsync(RedisKey key, RedisKey field, CancellationToken cancellationToken = default)
-    {
-        var reply = await SendAsync([CommandArgs.Name("HGET"), key.Bytes, field.Bytes], cancellationToken).ConfigureAwait(false);
-        return reply.IsNull ? null : reply.Bytes;
-    }
+    public Task<byte[]?> HashGetAsync(RedisKey key, RedisKey field, CancellationToken cancellationToken = default) =>
+        _interactive.ExecuteAsync([CommandArgs.Name("HGET"), key.Bytes, field.Bytes], ReplyProjections.NullableBytes, cancellationToken);
 
     public async Task<IReadOnlyList<KeyValuePair<byte[], byte[]>>> HashGetAllAsync(RedisKey key, CancellationToken cancellationToken = default)
     {
@@ -217,14 +210,15 @@ internal sealed class RedisClient : IRedisClient
         }
 
         ReadOnlyMemory<byte>[] evalSha = [CommandArgs.Name("EVALSHA"), sha, .. tail[1..]];
-        var reply = await _interactive.ExecuteAsync(evalSha, cancellationToken).ConfigureAwait(false);
-        if (reply.IsError && reply.Bytes.AsSpan().StartsWith("NOSCRIPT"u8))
+        try
+        {
+            return await _interactive.ExecuteAsync(evalSha, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Prefix == "NOSCRIPT")
         {
             // The server lost its script cache (restart, SCRIPT FLUSH, failover): EVAL reloads it.
-            reply = await _interactive.ExecuteAsync([CommandArgs.Name("EVAL"), Encoding.UTF8.GetBytes(script), .. tail[1..]], cancellationToken).ConfigureAwait(false);
+            return await _interactive.ExecuteAsync([CommandArgs.Name("EVAL"), Encoding.UTF8.GetBytes(script), .. tail[1..]], cancellationToken).ConfigureAwait(false);
         }
-
-        return ThrowIfError(reply);
     }
 
     public Task<long> PublishAsync(RedisKey channel, ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default) =>
@@ -264,16 +258,11 @@ internal sealed class RedisClient : IRedisClient
         await _interactive.DisposeAsync().ConfigureAwait(false);
     }
 
-    internal async Task<RedisReply> SendAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken) =>
-        ThrowIfError(await _interactive.ExecuteAsync(args, cancellationToken).ConfigureAwait(false));
+    internal Task<RedisReply> SendAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken) =>
+        _interactive.ExecuteAsync(args, cancellationToken);
 
-    private async Task<long> IntegerAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken)
-    {
-        var reply = await SendAsync(args, cancellationToken).ConfigureAwait(false);
-        return reply.Kind == RedisReplyKind.Integer
-            ? reply.Integer
-            : throw new RedisProtocolException($"Expected an integer reply, got {reply.Kind}.");
-    }
+    private Task<long> IntegerAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken) =>
+        _interactive.ExecuteAsync(args, ReplyProjections.Integer, cancellationToken);
 
     private static ReadOnlyMemory<byte>[] WithKeys(string command, IReadOnlyList<RedisKey> keys)
     {
@@ -287,9 +276,6 @@ internal sealed class RedisClient : IRedisClient
 
         return args;
     }
-
-    private static RedisReply ThrowIfError(RedisReply reply) =>
-        reply.IsError ? throw new RedisServerException(reply.AsString()!) : reply;
 
     private async Task HandshakeAsync(PhysicalConnection connection, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Microservices.Redis.Protocol;
 
 namespace Microservices.Redis.Connection;
 
@@ -11,7 +12,7 @@ namespace Microservices.Redis.Connection;
 /// </summary>
 internal sealed class MultiplexedConnection : IAsyncDisposable
 {
-    private readonly Channel<PendingCommand> _outbox = Channel.CreateUnbounded<PendingCommand>(
+    private readonly Channel<IPendingCommand> _outbox = Channel.CreateUnbounded<IPendingCommand>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     private readonly RedisOptions _options;
@@ -20,7 +21,7 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
     private readonly CancellationTokenSource _disposing = new();
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _role;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingCommand> _deadlines = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<IPendingCommand> _deadlines = new();
     private readonly long _timeoutMilliseconds;
     private readonly Timer _sweeper;
     private int _sweeping;
@@ -69,27 +70,31 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
         }
     }
 
-    public Task<RedisReply> ExecuteAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken)
+    public Task<RedisReply> ExecuteAsync(ReadOnlyMemory<byte>[] args, CancellationToken cancellationToken) =>
+        ExecuteAsync(args, ReplyProjections.Raw, cancellationToken);
+
+    /// <summary>Queues a command; the task completes with the projected reply, or faults with the server's error.</summary>
+    public Task<T> ExecuteAsync<T>(ReadOnlyMemory<byte>[] args, Func<RedisReply, T> project, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            return Task.FromCanceled<RedisReply>(cancellationToken);
+            return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var command = new PendingCommand(args, Environment.TickCount64 + _timeoutMilliseconds);
+        var command = new PendingCommand<T>(args, Environment.TickCount64 + _timeoutMilliseconds, project);
         _deadlines.Enqueue(command);
         if (!_outbox.Writer.TryWrite(command))
         {
-            return Task.FromException<RedisReply>(new ObjectDisposedException(nameof(MultiplexedConnection), "The Redis client has been disposed."));
+            return Task.FromException<T>(new ObjectDisposedException(nameof(MultiplexedConnection), "The Redis client has been disposed."));
         }
 
         return cancellationToken.CanBeCanceled ? WaitCancellableAsync(command, cancellationToken) : command.Task;
     }
 
-    private static async Task<RedisReply> WaitCancellableAsync(PendingCommand command, CancellationToken cancellationToken)
+    private static async Task<T> WaitCancellableAsync<T>(PendingCommand<T> command, CancellationToken cancellationToken)
     {
         // Cancelling completes the command first, so the writer skips it or the reader drops its reply.
-        using (cancellationToken.UnsafeRegister(static (state, token) => ((PendingCommand)state!).TrySetCanceled(token), command))
+        using (cancellationToken.UnsafeRegister(static (state, token) => ((PendingCommand<T>)state!).TrySetCanceled(token), command))
         {
             return await command.Task.ConfigureAwait(false);
         }
@@ -111,15 +116,15 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
             var now = Environment.TickCount64;
             while (_deadlines.TryPeek(out var command))
             {
-                if (!command.Task.IsCompleted && command.Deadline > now)
+                if (!command.IsCompleted && command.Deadline > now)
                 {
                     break;
                 }
 
                 _deadlines.TryDequeue(out _);
-                if (!command.Task.IsCompleted)
+                if (!command.IsCompleted)
                 {
-                    command.TrySetException(new RedisTimeoutException(
+                    command.Fail(new RedisTimeoutException(
                         $"Redis {_role} command {Describe(command.Args)} got no reply within {_timeoutMilliseconds} ms "
                         + (_connected ? "(connected; the server is slow or the link is congested)." : $"(not connected; last error: {_lastError ?? "none yet"}).")));
                 }
@@ -154,7 +159,7 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
 
         while (_outbox.Reader.TryRead(out var command))
         {
-            command.TrySetException(new ObjectDisposedException(nameof(MultiplexedConnection), "The Redis client was disposed before the command was sent."));
+            command.Fail(new ObjectDisposedException(nameof(MultiplexedConnection), "The Redis client was disposed before the command was sent."));
         }
 
         _disposing.Dispose();

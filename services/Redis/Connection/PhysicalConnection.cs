@@ -21,7 +21,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
-    private readonly ConcurrentQueue<PendingCommand> _inFlight = new();
+    private readonly ConcurrentQueue<IPendingCommand> _inFlight = new();
     private readonly string _endpoint;
 
     private PhysicalConnection(Stream stream, string endpoint)
@@ -88,7 +88,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     }
 
     /// <summary>Runs both loops until the connection breaks or <paramref name="stopping"/> fires.</summary>
-    public async Task RunAsync(ChannelReader<PendingCommand> outbox, Action<RedisReply>? pushHandler, CancellationToken stopping)
+    public async Task RunAsync(ChannelReader<IPendingCommand> outbox, Action<RedisReply>? pushHandler, CancellationToken stopping)
     {
         using var broken = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var writeLoop = WriteLoopAsync(outbox, broken.Token);
@@ -132,13 +132,13 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     {
         while (_inFlight.TryDequeue(out var command))
         {
-            command.TrySetException(new RedisConnectionException(
+            command.Fail(new RedisConnectionException(
                 $"Connection to {_endpoint} was lost before the reply arrived; the command may or may not have run.{(cause is null ? "" : " Cause: " + cause.Message)}",
                 cause));
         }
     }
 
-    private async Task WriteLoopAsync(ChannelReader<PendingCommand> outbox, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(ChannelReader<IPendingCommand> outbox, CancellationToken cancellationToken)
     {
         // Yield so RunAsync can start the read loop before this one blocks.
         await Task.Yield();
@@ -146,7 +146,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable
         {
             while (_writer.UnflushedBytes < MaxUnflushedBytes && outbox.TryRead(out var command))
             {
-                if (command.Task.IsCompleted)
+                if (command.IsCompleted)
                 {
                     // The caller gave up before the command reached the wire: never send it.
                     continue;

@@ -7,17 +7,17 @@ namespace Microservices.Redis.Connection;
 /// </summary>
 internal sealed class ReplyBatch : IThreadPoolWorkItem
 {
-    private readonly List<(PendingCommand Command, RedisReply Reply)> _items = [];
+    private readonly List<(IPendingCommand Command, RedisReply Reply)> _items = [];
 
     public int Count => _items.Count;
 
-    public void Add(PendingCommand command, RedisReply reply) => _items.Add((command, reply));
+    public void Add(IPendingCommand command, RedisReply reply) => _items.Add((command, reply));
 
     public void Execute()
     {
         foreach (var (command, reply) in _items)
         {
-            command.TrySetResult(reply);
+            command.Complete(reply);
         }
     }
 }
