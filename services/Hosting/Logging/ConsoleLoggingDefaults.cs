@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Microservices.Hosting.Logging;
+
+/// <summary>
+/// One line per entry with a UTC timestamp, so log collectors (kubectl logs, journald) keep
+/// entries whole. Levels come from "Logging:LogLevel"; "Logging:Console:FormatterOptions" can
+/// still override the format because it is applied after these defaults.
+/// </summary>
+internal static class ConsoleLoggingDefaults
+{
+    public static void AddServiceDefaultsConsole(this ILoggingBuilder logging, IServiceCollection services)
+    {
+        logging.ClearProviders();
+
+        // Registered before AddSimpleConsole, whose configuration binding then runs after it.
+        services.Configure<SimpleConsoleFormatterOptions>(options =>
+        {
+            options.SingleLine = true;
+            options.UseUtcTimestamp = true;
+            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            options.IncludeScopes = false;
+        });
+        logging.AddSimpleConsole();
+    }
+}
