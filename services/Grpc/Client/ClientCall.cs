@@ -39,6 +39,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     private Metadata _trailers = [];
     private TResponse? _current;
     private int _finished;
+    private bool _requestCompleted;
 
     public ClientCall(GrpcChannel channel, Method<TRequest, TResponse> method, CallOptions options)
     {
@@ -136,6 +137,11 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         try
         {
             ThrowIfFinished();
+            if (_requestCompleted)
+            {
+                throw new InvalidOperationException("The request stream has already been completed.");
+            }
+
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancellation.Token);
             var stream = await content.StreamTask.WaitAsync(linked.Token).ConfigureAwait(false);
             var payload = Frame(message);
@@ -153,10 +159,19 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
     }
 
-    public Task CompleteAsync()
+    public async Task CompleteAsync()
     {
-        _requestStream?.Complete();
-        return Task.CompletedTask;
+        // Wait for a write in progress so END_STREAM never overtakes the last message.
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _requestCompleted = true;
+            _requestStream?.Complete();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     public void Dispose()
@@ -375,6 +390,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
 
         GrpcTelemetry.Stop(_activity, status);
+        GrpcTelemetry.RecordClient(_method.ServiceName, _method.Name, status, Stopwatch.GetElapsedTime(_started));
     }
 
     private void ThrowIfFinished()

@@ -1,7 +1,10 @@
 using System.Collections.Frozen;
+using System.Diagnostics;
 using Microservices.Grpc.Protocol;
 using Microservices.Grpc.Telemetry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -59,6 +62,10 @@ internal sealed partial class ServerCallDispatcher
             return;
         }
 
+        // Long-lived streams are limited per message (MaxReceiveMessageSize), not by Kestrel's
+        // whole-body size or minimum data rate, which would cut uploads and idle Watch streams.
+        DisableBodyLimits(httpContext);
+        var started = Stopwatch.GetTimestamp();
         var path = request.Path.Value ?? "";
         var (serviceName, methodName) = GrpcTelemetry.SplitPath(path);
         using var call = ServerCall.Create(httpContext, path, _options, out var rejection);
@@ -90,6 +97,7 @@ internal sealed partial class ServerCallDispatcher
 
         await call.CompleteAsync(status).ConfigureAwait(false);
         GrpcTelemetry.Stop(activity, status);
+        GrpcTelemetry.RecordServer(serviceName, methodName, status, Stopwatch.GetElapsedTime(started));
     }
 
     private Task RunAsync(ServerMethod method, ServerCall call, int interceptorIndex)
@@ -128,6 +136,19 @@ internal sealed partial class ServerCallDispatcher
         _services.Contains(service)
             ? new Status(StatusCode.Unimplemented, $"Method '{method}' is not implemented by service '{service}'.")
             : new Status(StatusCode.Unimplemented, $"Service '{service}' is not implemented.");
+
+    private static void DisableBodyLimits(HttpContext context)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxSize)
+        {
+            maxSize.MaxRequestBodySize = null;
+        }
+
+        if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
+        {
+            minRate.MinDataRate = null;
+        }
+    }
 
     private static void RejectHttp(HttpContext context, int httpStatus, string message)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microservices.Grpc.Protocol;
 using Microservices.Grpc.Server;
 
@@ -12,7 +13,24 @@ public static class GrpcTelemetry
 {
     public const string ActivitySourceName = "Microservices.Grpc";
 
+    /// <summary>The Meter of the gRPC layer: rpc.server.duration and rpc.client.duration, in seconds.</summary>
+    public const string MeterName = "Microservices.Grpc";
+
     internal static readonly ActivitySource Source = new(ActivitySourceName);
+
+    private static readonly Meter Meter = new(MeterName);
+
+    private static readonly Histogram<double> ServerDuration = Meter.CreateHistogram<double>(
+        "rpc.server.duration", "s", "Duration of calls served, by service, method and status.");
+
+    private static readonly Histogram<double> ClientDuration = Meter.CreateHistogram<double>(
+        "rpc.client.duration", "s", "Duration of calls made, by service, method and status.");
+
+    internal static void RecordServer(string service, string method, Status status, TimeSpan elapsed) =>
+        Record(ServerDuration, service, method, status, elapsed);
+
+    internal static void RecordClient(string service, string method, Status status, TimeSpan elapsed) =>
+        Record(ClientDuration, service, method, status, elapsed);
 
     internal static Activity? StartServer(string service, string method, ServerCall call)
     {
@@ -69,6 +87,21 @@ public static class GrpcTelemetry
         }
 
         activity.Dispose();
+    }
+
+    private static void Record(Histogram<double> histogram, string service, string method, Status status, TimeSpan elapsed)
+    {
+        if (!histogram.Enabled)
+        {
+            return;
+        }
+
+        histogram.Record(
+            elapsed.TotalSeconds,
+            new KeyValuePair<string, object?>("rpc.system", "grpc"),
+            new KeyValuePair<string, object?>("rpc.service", service),
+            new KeyValuePair<string, object?>("rpc.method", method),
+            new KeyValuePair<string, object?>("rpc.grpc.status_code", (int)status.Code));
     }
 
     /// <summary>Splits "/package.Service/Method" into its service and method names.</summary>

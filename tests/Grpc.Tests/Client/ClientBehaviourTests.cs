@@ -169,6 +169,18 @@ public sealed class ClientBehaviourTests
         Assert.Equal(0, failures.Calls);
     }
 
+    [Fact]
+    public async Task Writing_after_completing_the_request_stream_is_refused()
+    {
+        await using var server = await TestGrpcServer.StartAsync(grpc => grpc.AddService<InteropTestService>(TestContract.Service));
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var call = channel.ClientStreamingCall(TestContract.StreamingInputCall);
+        await call.RequestStream.WriteAsync(new StreamingInputCallRequest { Payload = new Payload { Body = Google.Protobuf.ByteString.CopyFrom(new byte[10]) } });
+        await call.RequestStream.CompleteAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => call.RequestStream.WriteAsync(new StreamingInputCallRequest()));
+        Assert.Equal(10, (await call).AggregatedPayloadSize);
+    }
+
     private static RetryPolicy FastRetry() => new() { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(20) };
 
     private static Task<TestGrpcServer> StartAsync(FailFirstCalls failures, Action<GrpcServerBuilder>? grpc = null) =>

@@ -47,6 +47,8 @@ public sealed class HealthAndReflectionTests : InteropServerTest
         Assert.True(await watch.ResponseStream.MoveNext().WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(ServingStatus.NotServing, watch.ResponseStream.Current.Status);
         Assert.Equal(ServingStatus.NotServing, registry.GetStatus(""));
+        // The watch ends, so it cannot hold the shutdown open.
+        Assert.False(await watch.ResponseStream.MoveNext().WaitAsync(TimeSpan.FromSeconds(10)));
         watch.Dispose();
         unknown.Dispose();
         await stopping;

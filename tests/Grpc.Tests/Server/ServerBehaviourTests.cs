@@ -174,6 +174,62 @@ public sealed class ServerBehaviourTests
     }
 
     [Fact]
+    public async Task Call_durations_are_recorded_as_rpc_metrics_on_both_sides()
+    {
+        var measurements = new List<(string Instrument, string? Method, int? Code)>();
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == Telemetry.GrpcTelemetry.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
+        {
+            string? method = null;
+            int? code = null;
+            foreach (var tag in tags)
+            {
+                method = tag.Key == "rpc.method" ? (string?)tag.Value : method;
+                code = tag.Key == "rpc.grpc.status_code" ? (int?)tag.Value : code;
+            }
+
+            lock (measurements)
+            {
+                measurements.Add((instrument.Name, method, code));
+            }
+        });
+        meters.Start();
+        await using var server = await StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+
+        await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(TestContract.UnaryCall, new SimpleRequest { ResponseStatus = new EchoStatus { Code = 5, Message = "x" } }));
+
+        lock (measurements)
+        {
+            Assert.Contains(("rpc.server.duration", "UnaryCall", 5), measurements);
+            Assert.Contains(("rpc.client.duration", "UnaryCall", 5), measurements);
+        }
+    }
+
+    [Fact]
+    public async Task A_client_stream_larger_than_kestrels_default_body_limit_is_accepted()
+    {
+        await using var server = await StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var call = channel.ClientStreamingCall(TestContract.StreamingInputCall);
+        var chunk = new StreamingInputCallRequest { Payload = new Payload { Body = ByteString.CopyFrom(new byte[1024 * 1024]) } };
+        for (var i = 0; i < 40; i++)
+        {
+            await call.RequestStream.WriteAsync(chunk);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.Equal(40 * 1024 * 1024, (await call).AggregatedPayloadSize);
+    }
+
+    [Fact]
     public async Task Tls_endpoint_serves_grpcio_and_our_client()
     {
         using var certificate = TestGrpcServer.CreateSelfSignedCertificate();
