@@ -218,9 +218,17 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         }
 
         _redis.ConnectionStateChanged += OnConnectionStateChanged;
-
-        // The client keeps the subscription across reconnects, and registers it later if Redis is down now.
-        return await _redis.SubscribeAsync(_invalidationChannel, OnInvalidation).ConfigureAwait(false);
+        try
+        {
+            // The client keeps the subscription across reconnects, and registers it later if Redis is down now.
+            return await _redis.SubscribeAsync(_invalidationChannel, OnInvalidation).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            // Without invalidations L1 entries still expire after DefaultLocalExpiry; the cache keeps working.
+            _metrics.Error("subscribe");
+            return null;
+        }
     }
 
     private void OnInvalidation(RedisMessage message)

@@ -23,6 +23,7 @@ internal sealed class PhysicalConnection : IAsyncDisposable
     private readonly PipeWriter _writer;
     private readonly ConcurrentQueue<IPendingCommand> _inFlight = new();
     private readonly string _endpoint;
+    private int _lastBatchSize = 16;
 
     private PhysicalConnection(Stream stream, string endpoint)
     {
@@ -195,11 +196,12 @@ internal sealed class PhysicalConnection : IAsyncDisposable
                 throw new RedisProtocolException($"{_endpoint} sent a reply nobody was waiting for: {reply}");
             }
 
-            (batch ??= new ReplyBatch()).Add(command, reply);
+            (batch ??= new ReplyBatch(_lastBatchSize)).Add(command, reply);
         }
 
         if (batch is not null)
         {
+            _lastBatchSize = batch.Count;
             ThreadPool.UnsafeQueueUserWorkItem(batch, preferLocal: false);
         }
 

@@ -7,7 +7,9 @@ namespace Microservices.Redis.Connection;
 /// </summary>
 internal sealed class ReplyBatch : IThreadPoolWorkItem
 {
-    private readonly List<(IPendingCommand Command, RedisReply Reply)> _items = [];
+    private readonly List<(IPendingCommand Command, RedisReply Reply)> _items;
+
+    public ReplyBatch(int expected) => _items = new(expected);
 
     public int Count => _items.Count;
 
