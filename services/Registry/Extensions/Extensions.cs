@@ -1,27 +1,59 @@
+using Microservices.Caching;
+using Microservices.Grpc.Server;
+using Microservices.Registry.Caching;
 using Microservices.Registry.Changes;
+using Microservices.Registry.Grpc;
 using Microservices.Registry.Repositories;
+using Microservices.Registry.V1;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Microservices.Registry.Extensions;
 
 /// <summary>The registry's wiring, in one place (as eShop's Basket.API does).</summary>
 internal static class Extensions
 {
+    /// <summary>Configuration key of the directory the service keeps its data in (./dev up sets it).</summary>
+    public const string DataDirectoryKey = "DataDirectory";
+
+    /// <summary>Program.cs: the domain, the store, the cache and the gRPC handler.</summary>
+    public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRegistry(builder.Configuration);
+
+        // One line per request from Kestrel duplicates the gRPC layer's spans; configuration can still lower it.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Services.AddGrpcServer().AddService<ModelRegistryService>(RegistryReflection.Descriptor.Services[0]);
+        return builder;
+    }
+
     public static IServiceCollection AddRegistry(this IServiceCollection services, IConfiguration configuration)
     {
         var options = new RegistryStoreOptions();
         configuration.GetSection(RegistryStoreOptions.Section).Bind(options);
+        ApplyDataDirectory(options, configuration[DataDirectoryKey]);
+
+        var cacheOptions = new RegistryCacheOptions();
+        configuration.GetSection(RegistryCacheOptions.Section).Bind(cacheOptions);
+        var cached = UseCache(cacheOptions, options, configuration);
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options);
+        services.AddSingleton(cacheOptions);
         services.AddSingleton(_ => CreateStore(options));
         services.AddSingleton(_ => new ModelChangeFeed());
-        services.AddSingleton(provider => new ModelRegistry(
-            provider.GetRequiredService<IModelStore>(),
-            provider.GetRequiredService<ModelChangeFeed>(),
-            provider.GetRequiredService<TimeProvider>()));
+        services.AddTwoLevelCache(configuration, servicePrefix: "registry");
+        services.AddSingleton(provider =>
+        {
+            var store = provider.GetRequiredService<IModelStore>();
+            return new ModelRegistry(
+                cached ? new CachingModelStore(store, provider.GetRequiredService<ITwoLevelCache>(), cacheOptions) : store,
+                provider.GetRequiredService<ModelChangeFeed>(),
+                provider.GetRequiredService<TimeProvider>());
+        });
 
         // Checks and migrates the database before the host serves anything; a failure stops the host.
         services.AddHostedService<StoreInitializer>();
@@ -34,6 +66,39 @@ internal static class Extensions
         "postgres" or "postgresql" => new PostgresModelStore(options.Postgres),
         _ => throw new RegistryStartupException($"Registry:Store:Kind is '{options.Kind}'; expected 'sqlite' or 'postgres'."),
     };
+
+    /// <summary>
+    /// Whether Get and alias resolution go through the cache. Without Redis no instance hears of
+    /// another's writes, so the cache is only safe where one instance owns the data (see
+    /// <see cref="RegistryCacheOptions.Mode"/>).
+    /// </summary>
+    internal static bool UseCache(RegistryCacheOptions cache, RegistryStoreOptions store, IConfiguration configuration) =>
+        cache.Mode.ToLowerInvariant() switch
+        {
+            "on" => true,
+            "off" => false,
+            "auto" => !string.IsNullOrWhiteSpace(configuration["Redis:ConnectionString"]) || store.Kind.Equals("sqlite", StringComparison.OrdinalIgnoreCase),
+            _ => throw new RegistryStartupException($"Registry:Cache:Mode is '{cache.Mode}'; expected 'auto', 'on' or 'off'."),
+        };
+
+    // Relative SQLite paths live under DataDirectory when it is set (./dev up, the Helm chart's volume).
+    private static void ApplyDataDirectory(RegistryStoreOptions options, string? dataDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(dataDirectory))
+        {
+            return;
+        }
+
+        if (!Path.IsPathRooted(options.Sqlite.Path))
+        {
+            options.Sqlite.Path = Path.Combine(dataDirectory, options.Sqlite.Path);
+        }
+
+        if (options.Sqlite.BackupDirectory is { } backups && !Path.IsPathRooted(backups))
+        {
+            options.Sqlite.BackupDirectory = Path.Combine(dataDirectory, backups);
+        }
+    }
 
     private sealed class StoreInitializer(IModelStore store) : IHostedService
     {
