@@ -1,0 +1,146 @@
+using Google.Protobuf.WellKnownTypes;
+using Microservices.Grpc;
+using Microservices.Registry.Repositories;
+using Microservices.Registry.V1;
+
+namespace Microservices.Registry.Tests.Grpc;
+
+/// <summary>
+/// Each class of bad input, over gRPC: the status code, and a message that names the field or
+/// rule (DESIGN.md: INVALID_ARGUMENT names the field and the rule, NOT_FOUND what was looked up,
+/// FAILED_PRECONDITION the state).
+/// </summary>
+public sealed class BadInputTests : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new();
+    private RegistryHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await RegistryHost.StartAsync(_directory.File("registry.db"));
+        await _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
+        await _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m2", alias: "two"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    public static TheoryData<string, RegisterModelRequest, string> BadRegistrations() => new()
+    {
+        { "empty id", Rpc.NewModel("alice", ""), "model_id" },
+        { "oversized id", Rpc.NewModel("alice", new string('x', 513)), "model_id" },
+        { "empty owner", Rpc.NewModel("", "m9"), "owner" },
+        { "control character in id", Rpc.NewModel("alice", "m\u00079"), "model_id" },
+        { "control character in alias", Rpc.NewModel("alice", "m9", alias: "a\u001bb"), "alias" },
+        { "whitespace in branch", With(Rpc.NewModel("alice", "m9"), r => r.Branch = "my branch"), "branch" },
+        { "missing source type", With(Rpc.NewModel("alice", "m9"), r => r.SourceType = SourceType.Unspecified), "source_type" },
+        { "unknown source type", With(Rpc.NewModel("alice", "m9"), r => r.SourceType = (SourceType)42), "source_type" },
+        { "unknown status", With(Rpc.NewModel("alice", "m9"), r => r.Status = (ModelStatus)7), "status" },
+        { "bad tag key", With(Rpc.NewModel("alice", "m9"), r => r.Tags["no spaces"] = "v"), "tags" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRegistrations))]
+    public async Task Register_refuses_bad_fields_naming_them(string why, RegisterModelRequest request, string field)
+    {
+        var e = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(request));
+        Assert.True(StatusCode.InvalidArgument == e.StatusCode, $"{why}: {e.Status}");
+        Assert.StartsWith(field, e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task An_unknown_enum_value_names_the_accepted_values()
+    {
+        var e = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(With(Rpc.NewModel("alice", "m9"), r => r.SourceType = (SourceType)42)));
+        Assert.Equal("source_type: unknown value 42; expected one of SOURCE_TYPE_HUGGINGFACE, SOURCE_TYPE_CORTEX_SO, SOURCE_TYPE_LOCAL", e.Status.Detail);
+
+        var list = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.List, new ListModelsRequest { Owner = "alice", OrderBy = (ModelOrder)9 }, Rpc.Timeout));
+        Assert.Equal(StatusCode.InvalidArgument, list.StatusCode);
+        Assert.StartsWith("order_by: unknown value 9", list.Status.Detail);
+
+        var status = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout));
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.StartsWith("status: is required", status.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_duplicate_alias_is_already_exists_naming_the_alias()
+    {
+        var e = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m3", alias: "one")));
+        Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
+        Assert.Contains("'one'", e.Status.Detail);
+
+        var moved = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetAlias, new SetAliasRequest { Owner = "alice", ModelId = "m2", Alias = "one" }, Rpc.Timeout));
+        Assert.Equal(StatusCode.AlreadyExists, moved.StatusCode);
+        Assert.Contains("'one'", moved.Status.Detail);
+
+        var sameId = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m1")));
+        Assert.Equal(StatusCode.AlreadyExists, sameId.StatusCode);
+        Assert.Contains("'m1'", sameId.Status.Detail);
+    }
+
+    [Fact]
+    public async Task An_illegal_status_transition_names_the_current_state()
+    {
+        var e = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Ready }, Rpc.Timeout));
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("already READY", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_stale_or_missing_version_is_refused()
+    {
+        var stale = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetAlias, new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno", ExpectedVersion = 5 }, Rpc.Timeout));
+        Assert.Equal(StatusCode.Aborted, stale.StatusCode);
+        Assert.Contains("not the expected 5", stale.Status.Detail);
+
+        var missing = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Update, new UpdateModelRequest { Owner = "alice", ModelId = "m1", Model = new Model { Branch = "b" }, UpdateMask = new FieldMask { Paths = { "branch" } } }, Rpc.Timeout));
+        Assert.Equal(StatusCode.InvalidArgument, missing.StatusCode);
+        Assert.StartsWith("expected_version", missing.Status.Detail);
+
+        var path = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Update, new UpdateModelRequest { Owner = "alice", ModelId = "m1", Model = new Model(), UpdateMask = new FieldMask { Paths = { "status" } }, ExpectedVersion = 1 }, Rpc.Timeout));
+        Assert.Equal(StatusCode.InvalidArgument, path.StatusCode);
+        Assert.StartsWith("update_mask: path 'status'", path.Status.Detail);
+    }
+
+    [Fact]
+    public async Task An_unknown_id_or_alias_is_not_found_naming_it()
+    {
+        var id = await Rpc.FailsAsync(() => _host.Channel.GetByIdAsync("alice", "nope"));
+        Assert.Equal(StatusCode.NotFound, id.StatusCode);
+        Assert.Equal("No model with id 'nope' for owner 'alice'.", id.Status.Detail);
+
+        var alias = await Rpc.FailsAsync(() => _host.Channel.GetByAliasAsync("alice", "nope"));
+        Assert.Equal("No model with alias 'nope' for owner 'alice'.", alias.Status.Detail);
+
+        var write = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "nope" }, Rpc.Timeout));
+        Assert.Equal(StatusCode.NotFound, write.StatusCode);
+        Assert.Contains("'nope'", write.Status.Detail);
+
+        var neither = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Get, new GetModelRequest { Owner = "alice" }, Rpc.Timeout));
+        Assert.Equal(StatusCode.InvalidArgument, neither.StatusCode);
+        Assert.StartsWith("key", neither.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_corrupt_database_stops_the_host_and_is_left_untouched()
+    {
+        var path = _directory.File("corrupt.db");
+        var garbage = "SQLite format 3\0 but then a text editor saved over the rest of it"u8.ToArray();
+        await File.WriteAllBytesAsync(path, garbage);
+
+        var e = await Assert.ThrowsAsync<RegistryStartupException>(() => RegistryHost.StartAsync(path));
+        Assert.Contains(path, e.Message);
+        Assert.Equal(garbage, await File.ReadAllBytesAsync(path));
+        Assert.False(File.Exists(path + "-wal"));
+    }
+
+    private static RegisterModelRequest With(RegisterModelRequest request, Action<RegisterModelRequest> change)
+    {
+        change(request);
+        return request;
+    }
+}

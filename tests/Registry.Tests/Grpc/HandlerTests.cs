@@ -1,0 +1,163 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microservices.Grpc;
+using Microservices.Grpc.Client;
+using Microservices.Registry.V1;
+
+namespace Microservices.Registry.Tests.Grpc;
+
+/// <summary>Every RPC through a real host and our gRPC client, on a real SQLite file.</summary>
+public sealed class HandlerTests : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new();
+    private RegistryHost _host = null!;
+
+    private GrpcChannel Channel => _host.Channel;
+
+    public async Task InitializeAsync() => _host = await RegistryHost.StartAsync(_directory.File("registry.db"));
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task Register_then_get_by_id_and_by_generated_alias()
+    {
+        var registered = await Channel.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/bartowski/llama3.1-7b-gguf/Model_ID_Xxx.gguf"));
+        Assert.Equal("model_id_xxx", registered.Alias);
+        Assert.Equal(ModelStatus.Ready, registered.Status);
+        Assert.Equal(SourceType.Huggingface, registered.SourceType);
+        Assert.Equal(1, registered.Version);
+        Assert.True(registered.CreatedAt.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
+
+        Assert.Equal(registered, await Channel.GetByIdAsync("alice", registered.ModelId));
+        Assert.Equal(registered, await Channel.GetByAliasAsync("alice", "model_id_xxx"));
+
+        var other = await Rpc.FailsAsync(() => Channel.GetByIdAsync("bob", registered.ModelId));
+        Assert.Equal(StatusCode.NotFound, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task List_filters_orders_and_pages()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            var request = Rpc.NewModel("alice", $"m{i}");
+            request.Tags["quant"] = i % 2 == 0 ? "q4" : "q8";
+            await Channel.RegisterAsync(request);
+        }
+
+        var page = await Channel.UnaryAsync(Rpc.List, new ListModelsRequest { Owner = "alice", Tag = new TagFilter { Key = "quant", Value = "q4" }, PageSize = 2, Descending = true }, Rpc.Timeout);
+        Assert.Equal(["m4", "m2"], page.Models.Select(m => m.ModelId));
+        var next = await Channel.UnaryAsync(Rpc.List, new ListModelsRequest { Owner = "alice", Tag = new TagFilter { Key = "quant", Value = "q4" }, PageSize = 2, Descending = true, PageToken = page.NextPageToken }, Rpc.Timeout);
+        Assert.Equal(["m0"], next.Models.Select(m => m.ModelId));
+        Assert.Equal("", next.NextPageToken);
+    }
+
+    [Fact]
+    public async Task Update_applies_the_mask_and_refuses_a_stale_version()
+    {
+        var model = await Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
+        var update = new UpdateModelRequest
+        {
+            Owner = "alice",
+            ModelId = "m1",
+            Model = new Model { Branch = "dev", ConfigPath = "ignored.yaml", Tags = { ["k"] = "v" } },
+            UpdateMask = new FieldMask { Paths = { "branch", "tags" } },
+            ExpectedVersion = model.Version,
+        };
+        var updated = await Channel.UnaryAsync(Rpc.Update, update, Rpc.Timeout);
+        Assert.Equal("dev", updated.Branch);
+        Assert.Equal(model.ConfigPath, updated.ConfigPath);
+        Assert.Equal("v", updated.Tags["k"]);
+        Assert.Equal(2, updated.Version);
+
+        var stale = await Rpc.FailsAsync(() => Channel.UnaryAsync(Rpc.Update, update, Rpc.Timeout));
+        Assert.Equal(StatusCode.Aborted, stale.StatusCode);
+        Assert.Contains("version 2", stale.Status.Detail);
+        Assert.Equal("dev", (await Channel.GetByAliasAsync("alice", "one")).Branch);
+    }
+
+    [Fact]
+    public async Task Status_alias_and_delete_follow_the_rules()
+    {
+        await Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
+        var running = await Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
+        Assert.Equal(ModelStatus.Running, running.Status);
+
+        var blocked = await Rpc.FailsAsync(() => Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout));
+        Assert.Equal(StatusCode.FailedPrecondition, blocked.StatusCode);
+        Assert.Contains("RUNNING", blocked.Status.Detail);
+
+        var renamed = await Channel.UnaryAsync(Rpc.SetAlias, new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno" }, Rpc.Timeout);
+        Assert.Equal("uno", renamed.Alias);
+        Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => Channel.GetByAliasAsync("alice", "one"))).StatusCode);
+        Assert.Equal("m1", (await Channel.GetByAliasAsync("alice", "uno")).ModelId);
+
+        var bare = await Channel.UnaryAsync(Rpc.RemoveAlias, new RemoveAliasRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout);
+        Assert.Equal("", bare.Alias);
+        Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => Channel.GetByAliasAsync("alice", "uno"))).StatusCode);
+
+        await Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "m1", Force = true }, Rpc.Timeout);
+        var gone = await Rpc.FailsAsync(() => Channel.GetByIdAsync("alice", "m1"));
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+        Assert.Contains("'m1'", gone.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Watch_streams_the_owners_changes_from_acceptance()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var watch = Channel.ServerStreamingCall(Rpc.Watch, new WatchRequest { Owner = "alice" }, new CallOptions { CancellationToken = cts.Token });
+        await watch.ResponseHeadersAsync;
+
+        await Channel.RegisterAsync(Rpc.NewModel("bob", "theirs"));
+        await Channel.RegisterAsync(Rpc.NewModel("alice", "m1"));
+        await Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout);
+
+        Assert.True(await watch.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal((ChangeKind.Created, "m1"), (watch.ResponseStream.Current.Kind, watch.ResponseStream.Current.ModelId));
+        Assert.True(await watch.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal((ChangeKind.Deleted, "m1"), (watch.ResponseStream.Current.Kind, watch.ResponseStream.Current.Model.ModelId));
+    }
+
+    [Fact]
+    public async Task ImportModelList_reads_the_chunks_and_reports_each_bad_line()
+    {
+        var file = "huggingface.co/a/b/one.gguf a/b main one.yaml one READY\n\nbad line\ncortex.so/two cortexso/two main two.yaml two RUNNING\n"u8.ToArray();
+        using var call = Channel.ClientStreamingCall(Rpc.Import, Rpc.Timeout);
+        await call.RequestStream.WriteAsync(new ImportModelListRequest { Owner = "alice", Mode = ImportMode.BestEffort, Chunk = ByteString.CopyFrom(file, 0, 10) });
+        for (var offset = 10; offset < file.Length; offset += 7)
+        {
+            await call.RequestStream.WriteAsync(new ImportModelListRequest { Chunk = ByteString.CopyFrom(file, offset, Math.Min(7, file.Length - offset)) });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var report = await call;
+        Assert.True(report.Committed);
+        Assert.Equal(2, report.Imported);
+        Assert.Equal(1, report.BlankLines);
+        Assert.Equal(3, Assert.Single(report.Errors).LineNumber);
+        Assert.Equal(ModelStatus.Running, (await Channel.GetByAliasAsync("alice", "two")).Status);
+    }
+
+    [Fact]
+    public async Task Backup_and_CheckIntegrity()
+    {
+        await Channel.RegisterAsync(Rpc.NewModel("alice", "m1"));
+        var destination = _directory.File("copy.db");
+        var backup = await Channel.UnaryAsync(Rpc.Backup, new BackupRequest { DestinationPath = destination }, Rpc.Timeout);
+        Assert.True(backup.SizeBytes > 0);
+        Assert.True(File.Exists(destination));
+
+        var again = await Rpc.FailsAsync(() => Channel.UnaryAsync(Rpc.Backup, new BackupRequest { DestinationPath = destination }, Rpc.Timeout));
+        Assert.Equal(StatusCode.InvalidArgument, again.StatusCode);
+        Assert.StartsWith("destination_path", again.Status.Detail);
+
+        var integrity = await Channel.UnaryAsync(Rpc.CheckIntegrity, new CheckIntegrityRequest(), Rpc.Timeout);
+        Assert.True(integrity.Ok);
+        Assert.Equal(["ok"], integrity.Messages);
+    }
+}

@@ -1,0 +1,77 @@
+using Microservices.Grpc.Client;
+using Microservices.Hosting;
+using Microservices.Registry.Extensions;
+using Microservices.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Microservices.Registry.Tests.Grpc;
+
+/// <summary>
+/// The registry host exactly as Program.cs builds it (AddServiceDefaults, AddRegistryServices,
+/// MapServiceDefaults), in-process on a free port, with settings as in-memory configuration.
+/// </summary>
+internal sealed class RegistryHost : IAsyncDisposable
+{
+    private RegistryHost(WebApplication app, int port)
+    {
+        App = app;
+        Port = port;
+        Channel = GrpcChannel.ForAddress(Address);
+    }
+
+    public WebApplication App { get; }
+
+    public int Port { get; }
+
+    public string Address => $"http://127.0.0.1:{Port}";
+
+    public GrpcChannel Channel { get; }
+
+    public T Service<T>()
+        where T : notnull => App.Services.GetRequiredService<T>();
+
+    public static WebApplication Build(string databasePath, int port, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var all = new Dictionary<string, string?> { ["Registry:Store:Sqlite:Path"] = databasePath };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(all);
+        builder.AddServiceDefaults("registry", port);
+        builder.AddRegistryServices();
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapServiceDefaults();
+        return app;
+    }
+
+    public static async Task<RegistryHost> StartAsync(string databasePath, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var port = FreePort.Next();
+        var app = Build(databasePath, port, settings);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return new RegistryHost(app, port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
