@@ -197,19 +197,20 @@ internal sealed class RedisClient : IRedisClient
     public async Task<RedisReply> EvalAsync(string script, IReadOnlyList<RedisKey> keys, IReadOnlyList<object>? args = null, CancellationToken cancellationToken = default)
     {
         var sha = _scriptHashes.GetOrAdd(script, static s => Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(s)))));
-        var tail = new ReadOnlyMemory<byte>[2 + keys.Count + (args?.Count ?? 0)];
-        tail[1] = CommandArgs.Number(keys.Count);
+        // numkeys, keys..., args... — shared by EVALSHA and the EVAL fallback.
+        var tail = new ReadOnlyMemory<byte>[1 + keys.Count + (args?.Count ?? 0)];
+        tail[0] = CommandArgs.Number(keys.Count);
         for (var i = 0; i < keys.Count; i++)
         {
-            tail[2 + i] = keys[i].Bytes;
+            tail[1 + i] = keys[i].Bytes;
         }
 
         for (var i = 0; i < (args?.Count ?? 0); i++)
         {
-            tail[2 + keys.Count + i] = CommandArgs.Encode(args![i]);
+            tail[1 + keys.Count + i] = CommandArgs.Encode(args![i]);
         }
 
-        ReadOnlyMemory<byte>[] evalSha = [CommandArgs.Name("EVALSHA"), sha, .. tail[1..]];
+        ReadOnlyMemory<byte>[] evalSha = [CommandArgs.Name("EVALSHA"), sha, .. tail];
         try
         {
             return await _interactive.ExecuteAsync(evalSha, cancellationToken).ConfigureAwait(false);
@@ -217,7 +218,7 @@ internal sealed class RedisClient : IRedisClient
         catch (RedisServerException ex) when (ex.Prefix == "NOSCRIPT")
         {
             // The server lost its script cache (restart, SCRIPT FLUSH, failover): EVAL reloads it.
-            return await _interactive.ExecuteAsync([CommandArgs.Name("EVAL"), Encoding.UTF8.GetBytes(script), .. tail[1..]], cancellationToken).ConfigureAwait(false);
+            return await _interactive.ExecuteAsync([CommandArgs.Name("EVAL"), Encoding.UTF8.GetBytes(script), .. tail], cancellationToken).ConfigureAwait(false);
         }
     }
 

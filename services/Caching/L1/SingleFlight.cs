@@ -38,7 +38,8 @@ internal sealed class SingleFlight<T>
 
         if (owner)
         {
-            flight.Task = RunOwnedAsync(key, flight, load);
+            // Observed through flight.Started by every caller, the owner included.
+            _ = RunOwnedAsync(key, flight, load);
         }
 
         try
@@ -90,8 +91,6 @@ internal sealed class SingleFlight<T>
         public CancellationTokenSource Cancellation { get; } = new();
 
         public TaskCompletionSource<Task<T>> Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<T>? Task { get; set; }
 
         public bool TryJoin()
         {
