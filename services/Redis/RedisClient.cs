@@ -28,7 +28,7 @@ internal sealed class RedisClient : IRedisClient
         }
 
         _options = options;
-        _interactive = new MultiplexedConnection(options, "interactive", HandshakeAsync, pushHandler: null);
+        _interactive = new MultiplexedConnection(options, "interactive", (socket, ct) => HandshakeAsync(socket, options.Protocol == 3, ct), pushHandler: null);
         _interactive.StateChanged += (connected, error) =>
             ConnectionStateChanged?.Invoke(this, new RedisConnectionStateChangedEventArgs(RedisConnectionRole.Interactive, connected, error));
         _subscriptions = new SubscriptionRegistry(registry =>
@@ -38,7 +38,7 @@ internal sealed class RedisClient : IRedisClient
                 "subscriber",
                 async (socket, ct) =>
                 {
-                    await HandshakeAsync(socket, ct).ConfigureAwait(false);
+                    await HandshakeAsync(socket, resp3: false, ct).ConfigureAwait(false);
                     await registry.ResubscribeAsync(socket, ct).ConfigureAwait(false);
                 },
                 registry.OnPush);
@@ -278,9 +278,23 @@ internal sealed class RedisClient : IRedisClient
         return args;
     }
 
-    private async Task HandshakeAsync(PhysicalConnection connection, CancellationToken cancellationToken)
+    private async Task HandshakeAsync(PhysicalConnection connection, bool resp3, CancellationToken cancellationToken)
     {
-        if (_options.Password is not null)
+        if (resp3)
+        {
+            var hello = new List<ReadOnlyMemory<byte>> { CommandArgs.Name("HELLO"), CommandArgs.Number(3) };
+            if (_options.Password is not null)
+            {
+                hello.AddRange([CommandArgs.Name("AUTH"), Encoding.UTF8.GetBytes(_options.User ?? "default"), Encoding.UTF8.GetBytes(_options.Password)]);
+            }
+
+            var reply = await connection.ExecuteDirectAsync([.. hello], cancellationToken).ConfigureAwait(false);
+            if (reply.IsError)
+            {
+                throw new RedisServerException($"RESP3 handshake (HELLO 3) failed on {connection.Endpoint}: {reply.AsString()} (RESP3 needs Redis 6 or later; use protocol=resp2 otherwise).");
+            }
+        }
+        else if (_options.Password is not null)
         {
             var auth = await connection.ExecuteDirectAsync(
                 _options.User is null

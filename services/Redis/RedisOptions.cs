@@ -44,6 +44,12 @@ public sealed class RedisOptions
 
     public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// 2 (default) or 3. With 3 the interactive connection negotiates RESP3 with HELLO (Redis 6+);
+    /// replies are mapped back to RESP2 shapes. The subscriber connection always speaks RESP2.
+    /// </summary>
+    public int Protocol { get; set; } = 2;
+
     public static RedisOptions Parse(string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
@@ -92,13 +98,21 @@ public sealed class RedisOptions
                 case "keepalive":
                     options.KeepAlive = TimeSpan.FromSeconds(ParseInt(key, value));
                     break;
+                case "protocol":
+                    options.Protocol = value.ToLowerInvariant() switch
+                    {
+                        "resp2" or "2" => 2,
+                        "resp3" or "3" => 3,
+                        _ => throw new ArgumentException($"Redis option 'protocol' must be resp2 or resp3, got '{value}'."),
+                    };
+                    break;
                 case "connectretry":
                 case "allowadmin":
                     // Accepted for compatibility: reconnect is unlimited and admin commands are not gated.
                     break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown Redis connection-string option '{key}'. Known: password, user, ssl, sslHost, connectTimeout, syncTimeout, asyncTimeout, defaultDatabase, abortConnect, name, keepAlive.",
+                        $"Unknown Redis connection-string option '{key}'. Known: password, user, ssl, sslHost, connectTimeout, syncTimeout, asyncTimeout, defaultDatabase, abortConnect, name, keepAlive, protocol.",
                         nameof(connectionString));
             }
         }

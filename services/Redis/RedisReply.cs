@@ -19,12 +19,13 @@ public sealed class RedisReply
 {
     internal static readonly RedisReply Null = new(RedisReplyKind.Null, null, 0, null);
 
-    private RedisReply(RedisReplyKind kind, byte[]? bytes, long integer, RedisReply[]? elements)
+    private RedisReply(RedisReplyKind kind, byte[]? bytes, long integer, RedisReply[]? elements, bool isPush = false)
     {
         Kind = kind;
         Bytes = bytes;
         Integer = integer;
         Elements = elements;
+        IsPush = isPush;
     }
 
     public RedisReplyKind Kind { get; }
@@ -40,6 +41,9 @@ public sealed class RedisReply
 
     public bool IsError => Kind == RedisReplyKind.Error;
 
+    /// <summary>A RESP3 out-of-band push (never the reply to a command).</summary>
+    internal bool IsPush { get; }
+
     internal static RedisReply SimpleString(byte[] bytes) => new(RedisReplyKind.SimpleString, bytes, 0, null);
 
     internal static RedisReply Error(byte[] bytes) => new(RedisReplyKind.Error, bytes, 0, null);
@@ -49,6 +53,8 @@ public sealed class RedisReply
     internal static RedisReply Bulk(byte[] bytes) => new(RedisReplyKind.BulkString, bytes, 0, null);
 
     internal static RedisReply Array(RedisReply[] elements) => new(RedisReplyKind.Array, null, 0, elements);
+
+    internal static RedisReply Push(RedisReply[] elements) => new(RedisReplyKind.Array, null, 0, elements, isPush: true);
 
     /// <summary>The reply as text: strings decoded as UTF-8, integers formatted, nil as null.</summary>
     public string? AsString() => Kind switch

@@ -46,6 +46,33 @@ public sealed class RespParserTests
         Assert.True(reader.End);
     }
 
+    [Fact]
+    public void Parses_resp3_types_into_resp2_shapes()
+    {
+        var input = "*9\r\n%1\r\n+k\r\n:1\r\n~2\r\n:1\r\n:2\r\n_\r\n#t\r\n,1.5\r\n(12345678901234567890\r\n=8\r\ntxt:text\r\n!5\r\nERR x\r\n|1\r\n+ttl\r\n:3\r\n+annotated\r\n";
+
+        var e = ParseAll(Encoding.ASCII.GetBytes(input)).Elements!;
+
+        Assert.Equal(["k", "1"], e[0].Elements!.Select(x => x.AsString()));
+        Assert.Equal([1L, 2L], e[1].Elements!.Select(x => x.Integer));
+        Assert.True(e[2].IsNull);
+        Assert.Equal(1, e[3].Integer);
+        Assert.Equal("1.5", e[4].AsString());
+        Assert.Equal("12345678901234567890", e[5].AsString());
+        Assert.Equal("text", e[6].AsString());
+        Assert.True(e[7].IsError);
+        Assert.Equal("annotated", e[8].AsString());
+    }
+
+    [Fact]
+    public void A_resp3_push_is_flagged_so_it_is_never_taken_for_a_reply()
+    {
+        var push = ParseAll(Encoding.ASCII.GetBytes(">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n"));
+
+        Assert.True(push.IsPush);
+        Assert.Equal(3, push.Elements!.Count);
+    }
+
     [Theory]
     [InlineData("?oops\r\n")]
     [InlineData("$3\r\nabcXY")]

@@ -199,12 +199,14 @@ internal sealed class MultiplexedConnection : IAsyncDisposable
                 await connection.RunAsync(_outbox.Reader, _pushHandler, socketStop.Token).ConfigureAwait(false);
                 _lastError = $"{host}:{port}: connection reset by the client";
             }
-            catch (Exception ex) when (!stopping.IsCancellationRequested)
+#pragma warning disable CA1031 // The loop must survive any failure; while disposing, any error is moot.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                _lastError = $"{host}:{port}: {ex.Message}";
-            }
-            catch (OperationCanceledException)
-            {
+                if (!stopping.IsCancellationRequested)
+                {
+                    _lastError = $"{host}:{port}: {ex.Message}";
+                }
             }
             finally
             {

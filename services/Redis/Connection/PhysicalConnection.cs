@@ -185,9 +185,10 @@ internal sealed class PhysicalConnection : IAsyncDisposable
         ReplyBatch? batch = null;
         while (RespParser.TryRead(ref reader, out var reply))
         {
-            if (pushHandler is not null && IsPush(reply))
+            if (reply.IsPush || (pushHandler is not null && IsPush(reply)))
             {
-                pushHandler(reply);
+                // RESP3 pushes on the interactive connection (none are requested today) are dropped.
+                pushHandler?.Invoke(reply);
                 continue;
             }
 

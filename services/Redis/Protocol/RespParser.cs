@@ -4,7 +4,10 @@ using System.Buffers.Text;
 namespace Microservices.Redis.Protocol;
 
 /// <summary>
-/// Parses one RESP2 reply from a buffer that may hold only part of it. Incomplete input leaves the
+/// Parses one RESP2 or RESP3 reply from a buffer that may hold only part of it. RESP3 types are
+/// mapped onto the RESP2 shapes callers know (as StackExchange.Redis does): maps and sets become
+/// flat arrays, booleans integers 1/0, doubles and big numbers bulk strings, verbatim strings
+/// their text, blob errors errors; attributes are skipped. Incomplete input leaves the
 /// reader where it was so the caller can wait for more bytes; malformed input throws.
 /// </summary>
 internal static class RespParser
@@ -58,7 +61,44 @@ internal static class RespParser
             case (byte)'$':
                 return TryReadBulk(ref reader, ParseInteger(line), out reply);
             case (byte)'*':
-                return TryReadArray(ref reader, ParseInteger(line), depth, out reply);
+            case (byte)'~':
+                return TryReadArray(ref reader, ParseInteger(line), depth, RedisReply.Array, out reply);
+            case (byte)'>':
+                return TryReadArray(ref reader, ParseInteger(line), depth, RedisReply.Push, out reply);
+            case (byte)'%':
+                return TryReadArray(ref reader, 2 * ParseInteger(line), depth, RedisReply.Array, out reply);
+            case (byte)'_':
+                reply = RedisReply.Null;
+                return true;
+            case (byte)'#':
+                reply = line.SequenceEqual("t"u8) ? One : line.SequenceEqual("f"u8) ? Zero : throw new RedisProtocolException("Invalid RESP3 boolean.");
+                return true;
+            case (byte)',':
+            case (byte)'(':
+                reply = RedisReply.Bulk(line.ToArray());
+                return true;
+            case (byte)'!':
+                if (!TryReadBulk(ref reader, ParseInteger(line), out var blobError))
+                {
+                    return false;
+                }
+
+                reply = RedisReply.Error(blobError!.Bytes ?? []);
+                return true;
+            case (byte)'=':
+                if (!TryReadBulk(ref reader, ParseInteger(line), out var verbatim))
+                {
+                    return false;
+                }
+
+                // "txt:" or "mkd:" format prefix, then the text.
+                var text = verbatim!.Bytes ?? [];
+                reply = RedisReply.Bulk(text.Length >= 4 && text[3] == (byte)':' ? text[4..] : text);
+                return true;
+            case (byte)'|':
+                // Attributes annotate the reply that follows; nothing here uses them.
+                return TryReadArray(ref reader, 2 * ParseInteger(line), depth, RedisReply.Array, out _)
+                    && TryReadCore(ref reader, depth + 1, out reply);
             default:
                 throw new RedisProtocolException($"Unexpected RESP type byte 0x{type:x2}.");
         }
@@ -103,7 +143,7 @@ internal static class RespParser
         return true;
     }
 
-    private static bool TryReadArray(ref SequenceReader<byte> reader, long count, int depth, out RedisReply? reply)
+    private static bool TryReadArray(ref SequenceReader<byte> reader, long count, int depth, Func<RedisReply[], RedisReply> create, out RedisReply? reply)
     {
         reply = null;
         if (count == -1)
@@ -134,7 +174,7 @@ internal static class RespParser
             elements[i] = element!;
         }
 
-        reply = RedisReply.Array(elements);
+        reply = create(elements);
         return true;
     }
 
