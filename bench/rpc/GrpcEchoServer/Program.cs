@@ -22,12 +22,13 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
     kestrel.Limits.Http2.MaxStreamsPerConnection = 128;
 });
-builder.Services.AddGrpcServer().AddService<EchoService>(EchoReflection.Descriptor.Services[0]);
+builder.Services.AddGrpcServer().AddService<EchoService>(EchoReflection.Descriptor.Services[0], ServiceLifetime.Singleton);
 
 var app = builder.Build();
 app.UseGrpcServices();
 await app.StartAsync();
 Console.WriteLine("READY");
+app.Lifetime.ApplicationStopping.Register(() => Console.WriteLine($"ALLOC {GC.GetTotalAllocatedBytes(true)} GC0 {GC.CollectionCount(0)}"));
 await app.WaitForShutdownAsync();
 return 0;
 

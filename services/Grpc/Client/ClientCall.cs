@@ -330,7 +330,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
 
     private Status MapException(Exception exception)
     {
-        if (_deadlineCancellation?.IsCancellationRequested == true)
+        // The timer may not have fired yet when the server, on its own clock, already ended the call.
+        if (_deadlineCancellation?.IsCancellationRequested == true || _deadline <= DateTime.UtcNow)
         {
             return new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.");
         }

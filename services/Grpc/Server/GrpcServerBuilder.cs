@@ -18,14 +18,16 @@ public sealed class GrpcServerBuilder
     public IServiceCollection Services { get; }
 
     /// <summary>
-    /// Serves <paramref name="service"/> with <typeparamref name="TImplementation"/>, created per call.
-    /// Throws now if the class lacks any method of the service.
+    /// Serves <paramref name="service"/> with <typeparamref name="TImplementation"/>, created per
+    /// call (scoped) unless <paramref name="lifetime"/> says otherwise: a stateless handler over
+    /// singletons can be a singleton and skip the per-request DI scope. Throws now if the class
+    /// lacks any method of the service.
     /// </summary>
-    public GrpcServerBuilder AddService<TImplementation>(ServiceDescriptor service)
+    public GrpcServerBuilder AddService<TImplementation>(ServiceDescriptor service, ServiceLifetime lifetime = ServiceLifetime.Scoped)
         where TImplementation : class
     {
-        _registrations.Add(service, ServiceBinder.Bind(typeof(TImplementation), service));
-        Services.TryAddScoped<TImplementation>();
+        _registrations.Add(service, ServiceBinder.Bind(typeof(TImplementation), service, lifetime == ServiceLifetime.Singleton));
+        Services.TryAdd(new Microsoft.Extensions.DependencyInjection.ServiceDescriptor(typeof(TImplementation), typeof(TImplementation), lifetime));
         return this;
     }
 

@@ -40,8 +40,18 @@ internal sealed class ServerCall : IDisposable
 
     public ServerCallContext Context { get; private set; } = null!;
 
+    /// <summary>The application's root provider, for singleton service implementations.</summary>
+    public IServiceProvider RootServices { get; private set; } = null!;
+
     /// <summary>The deadline or the client's reset; without a deadline simply the request's abort token.</summary>
     public CancellationToken CancellationToken => _callCancellation?.Token ?? HttpContext.RequestAborted;
+
+    /// <summary>
+    /// For our own pipe reads and flushes: only the deadline. A client reset already fails them
+    /// (Kestrel completes the pipes), and not touching RequestAborted saves creating and
+    /// registering on its token source on every call.
+    /// </summary>
+    private CancellationToken IoToken => _callCancellation?.Token ?? default;
 
     public bool DeadlineExceeded => _deadlineCancellation?.IsCancellationRequested == true;
 
@@ -64,7 +74,7 @@ internal sealed class ServerCall : IDisposable
     }
 
     /// <summary>Validates the protocol-level headers; a violation is returned as the status to answer with.</summary>
-    public static ServerCall Create(HttpContext httpContext, string method, GrpcServerOptions options, out Status? rejection)
+    public static ServerCall Create(HttpContext httpContext, IServiceProvider rootServices, string method, GrpcServerOptions options, out Status? rejection)
     {
         rejection = null;
         var headers = httpContext.Request.Headers;
@@ -94,15 +104,16 @@ internal sealed class ServerCall : IDisposable
         var call = new ServerCall(httpContext, options, rejection is null ? encoding : null, rejection is null ? timeout : null);
         var deadline = timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
         call.Context = new ServerCallContext(call, method, deadline);
+        call.RootServices = rootServices;
         return call;
     }
 
     public async Task<T> ReadSingleRequestAsync<T>(MessageParser<T> parser)
         where T : class, IMessage<T>
     {
-        var message = await _reader.ReadAsync(parser, CancellationToken).ConfigureAwait(false)
+        var message = await _reader.ReadAsync(parser, IoToken).ConfigureAwait(false)
             ?? throw new RpcException(StatusCode.Internal, "The request stream ended before the request message arrived.");
-        if (await _reader.ReadAsync(parser, CancellationToken).ConfigureAwait(false) is not null)
+        if (await _reader.ReadAsync(parser, IoToken).ConfigureAwait(false) is not null)
         {
             throw new RpcException(StatusCode.Internal, "A unary request carried more than one message.");
         }
@@ -113,17 +124,17 @@ internal sealed class ServerCall : IDisposable
     public ValueTask<T?> ReadRequestAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
         where T : class, IMessage<T>
     {
-        if (cancellationToken.CanBeCanceled && cancellationToken != CancellationToken)
+        if (cancellationToken.CanBeCanceled && cancellationToken != IoToken)
         {
             return ReadLinkedAsync(parser, cancellationToken);
         }
 
-        return _reader.ReadAsync(parser, CancellationToken);
+        return _reader.ReadAsync(parser, IoToken);
     }
 
     public async Task WriteResponseHeadersAsync(Metadata headers)
     {
-        await _writeLock.WaitAsync(CancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(IoToken).ConfigureAwait(false);
         try
         {
             ThrowIfCompleted();
@@ -133,7 +144,7 @@ internal sealed class ServerCall : IDisposable
             }
 
             SendHeaders(headers);
-            await HttpContext.Response.BodyWriter.FlushAsync(CancellationToken).ConfigureAwait(false);
+            await HttpContext.Response.BodyWriter.FlushAsync(IoToken).ConfigureAwait(false);
         }
         finally
         {
@@ -141,9 +152,10 @@ internal sealed class ServerCall : IDisposable
         }
     }
 
-    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken)
+    /// <summary>Writes a response message: flushed at once for streams; a single (unary) response goes out with the trailers.</summary>
+    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken, bool flush = true)
     {
-        var token = cancellationToken.CanBeCanceled ? cancellationToken : CancellationToken;
+        var token = cancellationToken.CanBeCanceled ? cancellationToken : IoToken;
         await _writeLock.WaitAsync(token).ConfigureAwait(false);
         try
         {
@@ -156,10 +168,15 @@ internal sealed class ServerCall : IDisposable
             var compression = ResponseEncoding is { } encoding && Context.CompressResponseMessages ? encoding : null;
             var writer = HttpContext.Response.BodyWriter;
             MessageWriter.Write(writer, message, compression, _options.ResponseCompressionLevel, _options.MaxSendMessageSize);
-            var flush = await writer.FlushAsync(CancellationToken).ConfigureAwait(false);
-            if (flush.IsCanceled)
+            if (!flush)
             {
-                throw new OperationCanceledException(CancellationToken);
+                return;
+            }
+
+            var flushed = await writer.FlushAsync(token).ConfigureAwait(false);
+            if (flushed.IsCanceled)
+            {
+                throw new OperationCanceledException(token);
             }
         }
         finally
@@ -168,8 +185,12 @@ internal sealed class ServerCall : IDisposable
         }
     }
 
-    /// <summary>Ends the call with a status: trailers if anything was sent, otherwise a trailers-only response.</summary>
-    public async Task CompleteAsync(Status status)
+    /// <summary>
+    /// Ends the call with a status: trailers if anything was sent, otherwise a trailers-only
+    /// response. With <paramref name="endResponseNow"/> false, Kestrel sends what is buffered and
+    /// the trailers together when the request delegate returns: one write for a unary call.
+    /// </summary>
+    public async Task CompleteAsync(Status status, bool endResponseNow = true)
     {
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
@@ -179,12 +200,8 @@ internal sealed class ServerCall : IDisposable
                 return;
             }
 
+            // After a client reset nobody listens; Kestrel drops what is written, and failures are caught below.
             _completed = true;
-            if (HttpContext.RequestAborted.IsCancellationRequested && !DeadlineExceeded)
-            {
-                // The client reset the stream: nobody is listening for a status.
-                return;
-            }
 
             var response = HttpContext.Response;
             if (!response.HasStarted && !_headersSent)
@@ -216,7 +233,10 @@ internal sealed class ServerCall : IDisposable
                 }
             }
 
-            await response.CompleteAsync().ConfigureAwait(false);
+            if (endResponseNow)
+            {
+                await response.CompleteAsync().ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
         {
@@ -279,7 +299,7 @@ internal sealed class ServerCall : IDisposable
     private async ValueTask<T?> ReadLinkedAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
         where T : class, IMessage<T>
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CancellationToken);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, IoToken);
         return await _reader.ReadAsync(parser, linked.Token).ConfigureAwait(false);
     }
 

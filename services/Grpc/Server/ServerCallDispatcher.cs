@@ -21,8 +21,10 @@ internal sealed partial class ServerCallDispatcher
     private readonly IServerInterceptor[] _interceptors;
     private readonly GrpcServerOptions _options;
     private readonly ILogger<ServerCallDispatcher> _logger;
+    private readonly IServiceProvider _rootServices;
 
     public ServerCallDispatcher(
+        IServiceProvider rootServices,
         GrpcServiceRegistrations registrations,
         IEnumerable<IServerInterceptor> interceptors,
         IOptions<GrpcServerOptions> options,
@@ -33,6 +35,7 @@ internal sealed partial class ServerCallDispatcher
         _interceptors = interceptors.ToArray();
         _options = options.Value;
         _logger = logger;
+        _rootServices = rootServices;
     }
 
     public RequestDelegate Middleware(RequestDelegate next) => context =>
@@ -67,8 +70,8 @@ internal sealed partial class ServerCallDispatcher
         DisableBodyLimits(httpContext);
         var started = Stopwatch.GetTimestamp();
         var path = request.Path.Value ?? "";
-        var (serviceName, methodName) = GrpcTelemetry.SplitPath(path);
-        using var call = ServerCall.Create(httpContext, path, _options, out var rejection);
+        var (serviceName, methodName) = method is null ? GrpcTelemetry.SplitPath(path) : (method.ServiceName, method.Descriptor.Name);
+        using var call = ServerCall.Create(httpContext, _rootServices, path, _options, out var rejection);
         var activity = GrpcTelemetry.StartServer(serviceName, methodName, call);
         rejection ??= method is null ? Unimplemented(serviceName, methodName) : null;
 
@@ -79,6 +82,8 @@ internal sealed partial class ServerCallDispatcher
         }
         else
         {
+            // Flows into the handler; it never leaks back out, since an async method's changes
+            // to the ExecutionContext end with it.
             ServerCallContext.Current = call.Context;
             try
             {
@@ -88,10 +93,6 @@ internal sealed partial class ServerCallDispatcher
             catch (Exception ex)
             {
                 status = ToStatus(ex, call);
-            }
-            finally
-            {
-                ServerCallContext.Current = null;
             }
         }
 

@@ -10,9 +10,17 @@ internal abstract class ServerMethod(MethodDescriptor descriptor)
 
     public string Path { get; } = "/" + descriptor.Service.FullName + "/" + descriptor.Name;
 
+    public string ServiceName { get; } = descriptor.Service.FullName;
+
     /// <summary>Reads the request(s), invokes the implementation, writes the response(s).</summary>
     public abstract Task InvokeAsync(ServerCall call);
 
-    protected static TService Resolve<TService>(ServerCall call)
-        where TService : notnull => call.HttpContext.RequestServices.GetRequiredService<TService>();
+    /// <summary>A singleton implementation comes from the root provider: no per-request DI scope is created for it.</summary>
+    public bool ResolveFromRoot { get; set; }
+
+    protected TService Resolve<TService>(ServerCall call)
+        where TService : notnull =>
+        ResolveFromRoot
+            ? call.RootServices.GetRequiredService<TService>()
+            : call.HttpContext.RequestServices.GetRequiredService<TService>();
 }

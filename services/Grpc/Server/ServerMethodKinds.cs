@@ -16,7 +16,7 @@ internal sealed class UnaryServerMethod<TService, TRequest, TResponse>(
     {
         var request = await call.ReadSingleRequestAsync(_parser).ConfigureAwait(false);
         var response = await invoke(Resolve<TService>(call), request, call.Context).ConfigureAwait(false);
-        await call.WriteMessageAsync(response, default).ConfigureAwait(false);
+        await call.WriteMessageAsync(response, default, flush: false).ConfigureAwait(false);
     }
 }
 
@@ -49,7 +49,7 @@ internal sealed class ClientStreamingServerMethod<TService, TRequest, TResponse>
     {
         var reader = new RequestStreamReader<TRequest>(call, _parser);
         var response = await invoke(Resolve<TService>(call), reader, call.Context).ConfigureAwait(false);
-        await call.WriteMessageAsync(response, default).ConfigureAwait(false);
+        await call.WriteMessageAsync(response, default, flush: false).ConfigureAwait(false);
     }
 }
 

@@ -13,7 +13,7 @@ namespace Microservices.Grpc.Server;
 /// </summary>
 internal static class ServiceBinder
 {
-    public static IReadOnlyList<ServerMethod> Bind(Type implementation, ServiceDescriptor service)
+    public static IReadOnlyList<ServerMethod> Bind(Type implementation, ServiceDescriptor service, bool singleton = false)
     {
         var methods = new List<ServerMethod>();
         var missing = new List<string>();
@@ -32,7 +32,9 @@ internal static class ServiceBinder
             var delegateType = System.Linq.Expressions.Expression.GetFuncType(new[] { implementation }.Concat(parameters).Append(returnType).ToArray());
             var invoker = Delegate.CreateDelegate(delegateType, found);
             var methodType = kind.MakeGenericType(implementation, request, response);
-            methods.Add((ServerMethod)Activator.CreateInstance(methodType, method, invoker)!);
+            var bound = (ServerMethod)Activator.CreateInstance(methodType, method, invoker)!;
+            bound.ResolveFromRoot = singleton;
+            methods.Add(bound);
         }
 
         if (missing.Count > 0)
