@@ -28,7 +28,6 @@ var app = builder.Build();
 app.UseGrpcServices();
 await app.StartAsync();
 Console.WriteLine("READY");
-app.Lifetime.ApplicationStopping.Register(() => Console.WriteLine($"ALLOC {GC.GetTotalAllocatedBytes(true)} GC0 {GC.CollectionCount(0)}"));
 await app.WaitForShutdownAsync();
 return 0;
 
