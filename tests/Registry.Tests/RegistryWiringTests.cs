@@ -3,6 +3,7 @@ using Microservices.Registry.Repositories;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Microservices.Registry.Tests;
 
@@ -61,7 +62,7 @@ public sealed class RegistryWiringTests : IDisposable
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddRegistry(configuration).BuildServiceProvider();
+        return new ServiceCollection().AddLogging().AddRegistry(configuration).BuildServiceProvider();
     }
 
     private static async Task StartAsync(IServiceProvider provider)

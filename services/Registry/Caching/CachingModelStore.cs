@@ -123,7 +123,10 @@ internal sealed class CachingModelStore : IModelStore
             // Not the caller's token: a write that committed must invalidate even if its caller left.
             var keys = written?.Alias is { } alias ? new[] { IdKey(owner, modelId), AliasKey(owner, alias) } : [IdKey(owner, modelId)];
             await InvalidateAsync(keys).ConfigureAwait(false);
-            _ = InvalidateLaterAsync(keys);
+            if (_options.SecondInvalidationDelay > TimeSpan.Zero)
+            {
+                _ = InvalidateLaterAsync(keys);
+            }
         }
     }
 

@@ -18,7 +18,7 @@ internal sealed class RegistryCacheOptions
 
     /// <summary>
     /// Registry:Cache:SecondInvalidationDelay — when a write invalidates again, to remove an old
-    /// value a concurrent read on another instance may have put into Redis during the write.
+    /// value a concurrent read on another instance may have put into Redis during the write. Zero: off (always off without Redis).
     /// </summary>
     public TimeSpan SecondInvalidationDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 }

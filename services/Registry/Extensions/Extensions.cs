@@ -39,6 +39,11 @@ internal static class Extensions
         var cacheOptions = new RegistryCacheOptions();
         configuration.GetSection(RegistryCacheOptions.Section).Bind(cacheOptions);
         var cached = UseCache(cacheOptions, options, configuration);
+        if (string.IsNullOrWhiteSpace(configuration["Redis:ConnectionString"]))
+        {
+            // In-process only: the cache's own generation check already keeps a racing read out of L1.
+            cacheOptions.SecondInvalidationDelay = TimeSpan.Zero;
+        }
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options);
@@ -57,6 +62,7 @@ internal static class Extensions
 
         // Checks and migrates the database before the host serves anything; a failure stops the host.
         services.AddHostedService<StoreInitializer>();
+        services.AddHostedService<RedisWarmup>();
         return services;
     }
 

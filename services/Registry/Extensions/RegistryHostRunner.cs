@@ -14,6 +14,8 @@ internal static class RegistryHostRunner
     /// </summary>
     public static async Task<int> RunRegistryAsync(this WebApplication app)
     {
+        // Taken up front: RunAsync disposes the container when start fails.
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microservices.Registry");
         try
         {
             await app.RunAsync().ConfigureAwait(false);
@@ -21,8 +23,7 @@ internal static class RegistryHostRunner
         }
         catch (Exception e) when (StartupFailure(e) is { } failure)
         {
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microservices.Registry")
-                .LogCritical("The registry refuses to start: {Reason}", failure.Message);
+            logger.LogCritical("The registry refuses to start: {Reason}", failure.Message);
             await Console.Error.WriteLineAsync($"registry: refusing to start: {failure.Message}").ConfigureAwait(false);
             return 1;
         }
