@@ -319,7 +319,8 @@ internal sealed class ServerCall : IDisposable
                 size += key.Length + (value?.Length ?? 0) + 32;
             }
 
-            if (Metadata.IsBinaryKey(key))
+            // HTTP/2 field names are lower-case on the wire (Kestrel refuses others): an ordinal test suffices.
+            if (key.EndsWith(Metadata.BinarySuffix, StringComparison.Ordinal))
             {
                 try
                 {
