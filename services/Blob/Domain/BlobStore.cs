@@ -1,0 +1,289 @@
+using Microservices.Blob.AtRest;
+using Microservices.Blob.Caching;
+using Microservices.Blob.Digests;
+using Microservices.Blob.Index;
+using Microservices.Blob.Storage;
+
+namespace Microservices.Blob.Domain;
+
+/// <summary>
+/// The blob domain: content-addressed put/read with verification, owner scoping, references and
+/// garbage collection, over a storage backend and the index. Knows nothing of transport.
+/// </summary>
+internal sealed class BlobStore(
+    IBlobStorage storage,
+    IBlobIndex index,
+    AtRestCodec codec,
+    BlobMetadataCache metadata,
+    LocalBlobCache? cache,
+    StagingArea staging,
+    TimeProvider time,
+    TimeSpan gracePeriod)
+{
+    private readonly KeyedLock _objectLocks = new();
+
+    public StagingArea Staging => staging;
+
+    public sealed record PutResult(BlobRecord Blob, long StoredBytes);
+
+    public async Task<IReadOnlyList<BlobDigest>> FindMissingAsync(string owner, IReadOnlyList<BlobDigest> digests, CancellationToken cancellationToken)
+    {
+        BlobLimits.Check(digests.Count, BlobLimits.FindMissingDigests, "digests");
+        var owned = await index.OwnedAsync(owner, digests.Select(d => d.Hash).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
+        return digests.Where(d => !owned.TryGetValue(d.Hash, out var size) || size != d.Size).Distinct().ToList();
+    }
+
+    /// <summary>Stores <paramref name="content"/> after checking it against <paramref name="digest"/>.</summary>
+    public async Task<PutResult> PutAsync(string owner, BlobDigest digest, Stream content, bool sensitive, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var staged = staging.NewPath();
+        try
+        {
+            BlobDigest actual;
+            await using (var file = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var hashing = new HashingWriteStream(file))
+            {
+                await content.CopyToAsync(hashing, cancellationToken).ConfigureAwait(false);
+                actual = hashing.Complete();
+            }
+
+            Verify(digest, actual);
+            return await CommitAsync(owner, digest, staged, sensitive, labels, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(staged);
+        }
+    }
+
+    /// <summary>A size mismatch or a hash mismatch rejects the bytes; nothing of them is kept.</summary>
+    public static void Verify(BlobDigest expected, BlobDigest actual)
+    {
+        if (actual.Size != expected.Size)
+        {
+            throw BlobException.Invalid($"size mismatch: digest says {expected.Size} bytes, {actual.Size} were sent");
+        }
+
+        if (actual.Hash != expected.Hash)
+        {
+            throw BlobException.Invalid($"digest mismatch: the bytes hash to sha256 {actual.Hash}, the digest says {expected.Hash}");
+        }
+    }
+
+    /// <summary>
+    /// Makes an already verified staged file the owner's blob. The bytes are stored once per
+    /// object key; a second owner of the same (non-sensitive) bytes only gets an index row.
+    /// </summary>
+    public async Task<PutResult> CommitAsync(string owner, BlobDigest digest, string stagedPath, bool sensitive, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var existing = await index.GetBlobAsync(owner, digest.Hash, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            return new PutResult(existing, 0);
+        }
+
+        var key = sensitive ? StorageKey.Encrypted(digest, owner) : StorageKey.Shared(digest);
+        using (await _objectLocks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
+        {
+            var stored = await index.GetObjectAsync(key, cancellationToken).ConfigureAwait(false);
+            if (stored is null || !await storage.ExistsAsync(key, cancellationToken).ConfigureAwait(false))
+            {
+                var encoded = await EncodeAsync(stagedPath, digest, sensitive, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await storage.PutFileAsync(key, encoded.Path, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    File.Delete(encoded.Path);
+                }
+
+                stored = new StoredObject(key, digest, encoded.StoredSize, encoded.Media.MediaType, encoded.Media.Width, encoded.Media.Height,
+                    encoded.Compression, encoded.KeyId, time.GetUtcNow());
+            }
+
+            await index.AddBlobAsync(owner, stored, sensitive, labels, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        }
+
+        await metadata.InvalidateAsync(owner, digest.Hash, cancellationToken).ConfigureAwait(false);
+        var record = await index.GetBlobAsync(owner, digest.Hash, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("blob row vanished right after it was written");
+        return new PutResult(record, digest.Size);
+    }
+
+    public async Task<BlobRecord> StatAsync(string owner, BlobDigest digest, CancellationToken cancellationToken)
+    {
+        var record = await metadata.GetAsync(owner, digest.Hash, token => index.GetBlobAsync(owner, digest.Hash, token), cancellationToken).ConfigureAwait(false);
+        return record is not null && record.Digest.Size == digest.Size
+            ? record
+            : throw BlobException.NotFound($"blob sha256:{digest.Hash} (size {digest.Size}) not found");
+    }
+
+    /// <summary>The blob's original bytes (decrypted, decompressed); the caller disposes the stream.</summary>
+    public async Task<(BlobRecord Blob, Stream Content)> OpenReadAsync(string owner, BlobDigest digest, CancellationToken cancellationToken)
+    {
+        var record = await StatAsync(owner, digest, cancellationToken).ConfigureAwait(false);
+        var stored = record.Object;
+        try
+        {
+            var content = cache is not null && !stored.Encrypted && digest.Size <= cache.MaxEntryBytes
+                ? await cache.OpenAsync(digest, token => OpenDecodedAsync(stored, token), cancellationToken).ConfigureAwait(false)
+                : await OpenDecodedAsync(stored, cancellationToken).ConfigureAwait(false);
+            return (record, content);
+        }
+        catch (BlobKeyException error)
+        {
+            throw BlobException.Precondition(error.Message);
+        }
+        catch (BlobCorruptException error)
+        {
+            throw new BlobException(BlobErrorKind.DataLoss, error.Message);
+        }
+    }
+
+    /// <summary>
+    /// A non-sensitive blob by digest alone, whoever owns it (the gateway's anonymous mode).
+    /// Sensitive blobs are stored under per-owner keys and are never found this way.
+    /// </summary>
+    public async Task<(StoredObject Object, Stream Content)> OpenSharedAsync(string hash, CancellationToken cancellationToken)
+    {
+        var stored = await index.GetObjectAsync(StorageKey.Shared(new BlobDigest(hash, 0)), cancellationToken).ConfigureAwait(false)
+            ?? throw BlobException.NotFound($"blob sha256:{hash} not found");
+        try
+        {
+            var content = cache is not null && stored.Digest.Size <= cache.MaxEntryBytes
+                ? await cache.OpenAsync(stored.Digest, token => OpenDecodedAsync(stored, token), cancellationToken).ConfigureAwait(false)
+                : await OpenDecodedAsync(stored, cancellationToken).ConfigureAwait(false);
+            return (stored, content);
+        }
+        catch (BlobCorruptException error)
+        {
+            throw new BlobException(BlobErrorKind.DataLoss, error.Message);
+        }
+    }
+
+    public async Task<int> AddReferencesAsync(string owner, IReadOnlyList<(string TraceId, string EventId, BlobDigest Digest)> references, CancellationToken cancellationToken)
+    {
+        BlobLimits.Check(references.Count, BlobLimits.References, "references");
+        var hashes = references.Select(r => r.Digest.Hash).Distinct().ToList();
+        var owned = await index.OwnedAsync(owner, hashes, cancellationToken).ConfigureAwait(false);
+        foreach (var (_, _, digest) in references)
+        {
+            if (!owned.TryGetValue(digest.Hash, out var size) || size != digest.Size)
+            {
+                throw BlobException.NotFound($"blob sha256:{digest.Hash} (size {digest.Size}) not found: upload it before referencing it");
+            }
+        }
+
+        var added = await index.AddReferencesAsync(owner, references, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await InvalidateAsync(owner, hashes, cancellationToken).ConfigureAwait(false);
+        return added;
+    }
+
+    public async Task<int> RemoveReferencesAsync(string owner, IReadOnlyList<(string TraceId, string EventId, BlobDigest Digest)> references, CancellationToken cancellationToken)
+    {
+        BlobLimits.Check(references.Count, BlobLimits.References, "references");
+        var removed = await index.RemoveReferencesAsync(owner, references, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await InvalidateAsync(owner, references.Select(r => r.Digest.Hash).Distinct(), cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
+
+    public async Task<ReferencePage> ListReferencesAsync(string owner, string? traceId, string? hash, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(traceId) && string.IsNullOrEmpty(hash))
+        {
+            throw BlobException.Invalid("ListReferences needs trace_id or digest_hash (or both)");
+        }
+
+        if (!string.IsNullOrEmpty(hash) && !BlobDigest.IsValidHash(hash))
+        {
+            throw BlobException.Invalid($"digest_hash must be exactly 64 lowercase hex characters, got '{BlobDigest.Shorten(hash)}'");
+        }
+
+        if (pageSize < 0 || pageSize > BlobLimits.MaxPageSize)
+        {
+            throw BlobException.Invalid($"page_size must be 0..{BlobLimits.MaxPageSize} (0: {BlobLimits.DefaultPageSize}), got {pageSize}");
+        }
+
+        try
+        {
+            return await index.ListReferencesAsync(owner, NullIfEmpty(traceId), NullIfEmpty(hash), pageSize == 0 ? BlobLimits.DefaultPageSize : pageSize, NullIfEmpty(pageToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException error)
+        {
+            throw BlobException.Invalid(error.Message);
+        }
+    }
+
+    /// <summary>Deletes blobs unreferenced for longer than the grace period; returns how many stored objects went.</summary>
+    public async Task<int> CollectGarbageAsync(CancellationToken cancellationToken)
+    {
+        var (collected, orphans) = await index.CollectAsync(time.GetUtcNow() - gracePeriod, cancellationToken).ConfigureAwait(false);
+        foreach (var (owner, hash) in collected)
+        {
+            await metadata.InvalidateAsync(owner, hash, cancellationToken).ConfigureAwait(false);
+        }
+
+        var deleted = 0;
+        foreach (var key in orphans)
+        {
+            using (await _objectLocks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
+            {
+                if (await index.DeleteObjectIfUnusedAsync(key, cancellationToken).ConfigureAwait(false))
+                {
+                    await storage.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                    cache?.Remove(key.Split('/')[^1].Split('.')[0]);
+                    deleted++;
+                }
+            }
+        }
+
+        return deleted;
+    }
+
+    private async Task<Stream> OpenDecodedAsync(StoredObject stored, CancellationToken cancellationToken)
+    {
+        var raw = await storage.OpenReadAsync(stored.Key, cancellationToken).ConfigureAwait(false)
+            ?? throw new BlobException(BlobErrorKind.DataLoss, $"the stored bytes of sha256:{stored.Digest.Hash} are missing from {storage.Kind} storage");
+        try
+        {
+            return await codec.DecodeAsync(raw, stored, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await raw.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<AtRestCodec.Encoded> EncodeAsync(string stagedPath, BlobDigest digest, bool sensitive, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var encoded = await codec.EncodeAsync(stagedPath, digest, sensitive, cancellationToken).ConfigureAwait(false);
+            if (encoded.Path == stagedPath)
+            {
+                // Stored as is: hand storage a name of its own (it consumes the file), the staged one stays ours.
+                var own = staging.NewPath(".store");
+                File.Move(stagedPath, own);
+                return encoded with { Path = own };
+            }
+
+            return encoded;
+        }
+        catch (BlobKeyException error)
+        {
+            throw BlobException.Precondition(error.Message);
+        }
+    }
+
+    private async Task InvalidateAsync(string owner, IEnumerable<string> hashes, CancellationToken cancellationToken)
+    {
+        foreach (var hash in hashes)
+        {
+            await metadata.InvalidateAsync(owner, hash, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

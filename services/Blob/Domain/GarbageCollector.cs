@@ -1,0 +1,33 @@
+using Microservices.Blob.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Microservices.Blob.Domain;
+
+/// <summary>Runs the collection every Blob:Gc:Interval; a failed round is logged and retried next time.</summary>
+internal sealed partial class GarbageCollector(BlobStore store, UploadSessions uploads, BlobOptions options, TimeProvider time, ILogger<GarbageCollector> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Gc.Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                var objects = await store.CollectGarbageAsync(stoppingToken).ConfigureAwait(false);
+                var parts = uploads.ExpireStaleParts(options.Gc.UploadExpiry);
+                LogRound(objects, parts);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                LogFailed(error);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection: {Objects} stored objects and {Parts} stale upload parts deleted")]
+    private partial void LogRound(int objects, int parts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Garbage collection round failed")]
+    private partial void LogFailed(Exception error);
+}

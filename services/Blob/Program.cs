@@ -1,0 +1,11 @@
+using Microservices.Blob.Extensions;
+using Microservices.Hosting;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.AddServiceDefaults("blob", defaultPort: 50051);
+builder.AddBlobServices();
+
+var app = builder.Build();
+app.MapServiceDefaults();
+app.MapBlobGateway();
+app.Run();

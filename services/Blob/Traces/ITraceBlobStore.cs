@@ -1,0 +1,41 @@
+using Microservices.Blob.Digests;
+
+namespace Microservices.Blob.Traces;
+
+/// <summary>Where offload puts payloads: the service's store, or the network client of it.</summary>
+internal interface ITraceBlobSink
+{
+    /// <summary>
+    /// Makes sure the caller has this blob (storing <paramref name="content"/> only if it does not
+    /// yet) and records the reference (trace, "image-<paramref name="ordinal"/>").
+    /// </summary>
+    /// <returns>How many bytes had to be stored: 0 when the blob was already there.</returns>
+    ValueTask<long> StoreAsync(BlobDigest digest, Stream content, int ordinal, CancellationToken cancellationToken);
+}
+
+/// <summary>Where hydrate reads payloads from.</summary>
+internal interface ITraceBlobSource
+{
+    /// <summary>The blob's original bytes; throws if the caller does not have it.</summary>
+    ValueTask<Stream> OpenAsync(BlobDigest digest, CancellationToken cancellationToken);
+}
+
+/// <summary>A data: URI payload that is not canonical base64, in strict mode.</summary>
+internal sealed class InvalidTracePayloadException(long offset, string reason)
+    : Exception($"data: URI payload at byte offset {offset} is not canonical base64: {reason}")
+{
+    public long Offset { get; } = offset;
+}
+
+/// <summary>A reference in a trace whose blob cannot be read.</summary>
+internal sealed class MissingTraceBlobException(BlobDigest digest, long offset)
+    : Exception($"trace references blob sha256:{digest.Hash} (size {digest.Size}) at byte offset {offset}, which is not available")
+{
+    public BlobDigest Digest { get; } = digest;
+}
+
+internal sealed record OffloadOptions(string Gateway, bool Strict = false, int MemoryThreshold = 4 * 1024 * 1024);
+
+internal sealed record OffloadSummary(long InputBytes, long OutputBytes, int DataUris, int Offloaded, int Stored, long StoredBytes, int LeftInline);
+
+internal sealed record HydrateSummary(long InputBytes, long OutputBytes, int References);

@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Microservices.Blob.Digests;
+
+namespace Microservices.Blob.Traces;
+
+/// <summary>
+/// The inverse of <see cref="TraceOffloader"/>: every <see cref="BlobReference"/> (any gateway
+/// base) becomes the data: URI it came from, streamed from the blob's bytes. Everything else
+/// passes through byte for byte.
+/// </summary>
+internal sealed class TraceHydrator(ITraceBlobSource source)
+{
+    private static readonly byte[] Http = "http"u8.ToArray();
+    private static readonly byte[] Marker = Encoding.ASCII.GetBytes(BlobReference.PathMarker);
+    private static readonly SearchValues<byte> UrlDelimiters = SearchValues.Create("\0\t\n\v\f\r \"'()<>[]`\\{}|^"u8);
+    private const int Lookahead = BlobReference.MaxGatewayLength + 64 + 300;
+
+    private long _outputBytes;
+    private int _references;
+
+    public async Task<HydrateSummary> HydrateAsync(Stream input, Stream output, CancellationToken cancellationToken)
+    {
+        var window = new ByteWindow(input);
+        while (await window.FillAsync(cancellationToken).ConfigureAwait(false) || window.Available > 0)
+        {
+            var index = window.Span.IndexOf(Http);
+            if (index < 0)
+            {
+                var keep = window.Eof ? 0 : Math.Min(window.Available, Http.Length - 1);
+                await EmitAsync(output, window, window.Available - keep, cancellationToken).ConfigureAwait(false);
+                if (window.Eof && window.Available == 0)
+                {
+                    break;
+                }
+
+                if (!window.Eof)
+                {
+                    await window.EnsureAsync(window.Available + 1, cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            await EmitAsync(output, window, index, cancellationToken).ConfigureAwait(false);
+            await window.EnsureAsync(Lookahead, cancellationToken).ConfigureAwait(false);
+            if (!TryParse(window.Span, out var length, out var digest, out var media))
+            {
+                await EmitAsync(output, window, 1, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var offset = window.Position;
+            window.Advance(length);
+            Stream content;
+            try
+            {
+                content = await source.OpenAsync(digest, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is not OperationCanceledException and not MissingTraceBlobException)
+            {
+                throw new MissingTraceBlobException(digest, offset);
+            }
+
+            await using (content)
+            {
+                await WriteAsync(output, "data:"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                await WriteAsync(output, media, cancellationToken).ConfigureAwait(false);
+                await WriteAsync(output, ";base64,"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                await Base64Streams.EncodeAsync(content, bytes => WriteAsync(output, bytes, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+
+            _references++;
+        }
+
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return new HydrateSummary(window.Position, _outputBytes, _references);
+    }
+
+    /// <summary>Parses a reference at the start of <paramref name="span"/> (which starts with "http").</summary>
+    internal static bool TryParse(ReadOnlySpan<byte> span, out int length, out BlobDigest digest, out byte[] media)
+    {
+        length = 0;
+        digest = default;
+        media = [];
+        var scheme = span.StartsWith("https://"u8) ? 8 : span.StartsWith("http://"u8) ? 7 : 0;
+        if (scheme == 0)
+        {
+            return false;
+        }
+
+        var urlEnd = span.IndexOfAny(UrlDelimiters);
+        var url = urlEnd < 0 ? span : span[..urlEnd];
+        var marker = url.IndexOf(Marker);
+        if (marker < 0 || marker > BlobReference.MaxGatewayLength)
+        {
+            return false;
+        }
+
+        var rest = url[(marker + Marker.Length)..];
+        if (rest.Length < BlobDigest.HexLength + 6)
+        {
+            return false;
+        }
+
+        var hash = Encoding.ASCII.GetString(rest[..BlobDigest.HexLength]);
+        if (!BlobDigest.IsValidHash(hash) || !rest[BlobDigest.HexLength..].StartsWith("?type="u8))
+        {
+            return false;
+        }
+
+        var typeStart = BlobDigest.HexLength + 6;
+        var typeLength = 0;
+        while (typeStart + typeLength < rest.Length && BlobReference.IsTypeChar(rest[typeStart + typeLength]))
+        {
+            typeLength++;
+        }
+
+        var decoded = BlobReference.Decode(rest.Slice(typeStart, typeLength));
+        var afterType = rest[(typeStart + typeLength)..];
+        if (decoded is null || decoded.Length == 0 || !afterType.StartsWith("&size="u8))
+        {
+            return false;
+        }
+
+        var digits = afterType[6..];
+        var digitCount = digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        digitCount = digitCount < 0 ? digits.Length : digitCount;
+        if (digitCount is 0 or > 18 || !long.TryParse(Encoding.ASCII.GetString(digits[..digitCount]), NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+        {
+            return false;
+        }
+
+        digest = new BlobDigest(hash, size);
+        media = decoded;
+        length = marker + Marker.Length + typeStart + typeLength + 6 + digitCount;
+        return true;
+    }
+
+    private async ValueTask EmitAsync(Stream output, ByteWindow window, int count, CancellationToken cancellationToken)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        await WriteAsync(output, window.Memory[..count], cancellationToken).ConfigureAwait(false);
+        window.Advance(count);
+    }
+
+    private async ValueTask WriteAsync(Stream output, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        _outputBytes += bytes.Length;
+    }
+}

@@ -1,0 +1,80 @@
+using Microservices.Blob.Extensions;
+using Microservices.Grpc;
+using Microservices.Grpc.Client;
+using Microservices.Hosting;
+using Microservices.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microservices.Blob.Tests.Support;
+
+/// <summary>
+/// The blob service as Program.cs builds it, on free ports (gRPC h2c and the HTTP gateway),
+/// with its data in a temp directory; plus a gRPC client that sends an owner.
+/// </summary>
+internal sealed class BlobHost : IAsyncDisposable
+{
+    public static readonly string MasterKey = Convert.ToBase64String(TestData.Random(32, 42));
+    private readonly TempDirectory _data;
+
+    private BlobHost(WebApplication app, TempDirectory data, int port, int gatewayPort)
+    {
+        App = app;
+        _data = data;
+        Port = port;
+        GatewayPort = gatewayPort;
+        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+    }
+
+    public WebApplication App { get; }
+
+    public int Port { get; }
+
+    public int GatewayPort { get; }
+
+    public string DataDirectory => _data.Path;
+
+    public GrpcChannel Channel { get; }
+
+    public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    public static async Task<BlobHost> StartAsync(Dictionary<string, string?>? settings = null)
+    {
+        var data = new TempDirectory();
+        var port = FreePort.Next();
+        var gatewayPort = FreePort.Next();
+        var config = new Dictionary<string, string?>
+        {
+            ["DataDirectory"] = data.Path,
+            ["Blob:Gateway:Port"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Blob:Gateway:PublicUrl"] = $"http://127.0.0.1:{gatewayPort}",
+            ["Blob:Encryption:Keys:k1"] = MasterKey,
+            ["Grpc:MaxReceiveMessageSize"] = (4 * 1024 * 1024 + 64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            config[key] = value;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.AddServiceDefaults("blob", defaultPort: port);
+        builder.AddBlobServices();
+        var app = builder.Build();
+        app.MapServiceDefaults();
+        app.MapBlobGateway();
+        await app.StartAsync();
+        return new BlobHost(app, data, port, gatewayPort);
+    }
+
+    public static CallOptions As(string owner) => new() { Headers = new Metadata().Add("x-owner-id", owner), Deadline = DateTime.UtcNow.AddMinutes(2) };
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        _data.Dispose();
+    }
+}
