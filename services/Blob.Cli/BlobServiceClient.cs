@@ -1,0 +1,140 @@
+using Google.Protobuf;
+using Microservices.Blob.Digests;
+using Microservices.Blob.V1;
+using Microservices.Grpc;
+using Microservices.Grpc.Client;
+
+namespace Microservices.Blob.Cli;
+
+/// <summary>The blob service's calls the CLI makes, over our gRPC client, as one owner.</summary>
+internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
+{
+    public const int ChunkSize = 1024 * 1024;
+    public const int BatchUploadMax = 1024 * 1024;
+    private const int MaxResumes = 5;
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = BlobReflection.Descriptor.Services[0];
+
+    private CallOptions Options(CancellationToken cancellationToken) =>
+        new() { Headers = new Metadata().Add("x-owner-id", owner), CancellationToken = cancellationToken };
+
+    private static Method<TRequest, TResponse> M<TRequest, TResponse>(string name)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse> => Method<TRequest, TResponse>.Of(Service, name);
+
+    public static V1.Digest ToProto(BlobDigest digest) => new() { Hash = digest.Hash, SizeBytes = digest.Size };
+
+    public async Task<bool> IsMissingAsync(BlobDigest digest, CancellationToken cancellationToken)
+    {
+        var response = await channel.UnaryAsync(M<FindMissingRequest, FindMissingResponse>("FindMissing"), new FindMissingRequest { Digests = { ToProto(digest) } }, Options(cancellationToken)).ConfigureAwait(false);
+        return response.MissingDigests.Count > 0;
+    }
+
+    public Task<BlobInfo> StatAsync(BlobDigest digest, CancellationToken cancellationToken) =>
+        channel.UnaryAsync(M<StatRequest, BlobInfo>("Stat"), new StatRequest { Digest = ToProto(digest) }, Options(cancellationToken));
+
+    public Task<AddReferencesResponse> AddReferenceAsync(string traceId, string eventId, BlobDigest digest, CancellationToken cancellationToken) =>
+        channel.UnaryAsync(M<AddReferencesRequest, AddReferencesResponse>("AddReferences"),
+            new AddReferencesRequest { References = { new Reference { TraceId = traceId, EventId = eventId, Digest = ToProto(digest) } } }, Options(cancellationToken));
+
+    /// <summary>Uploads a blob: inline if small, else a resumable upload that resumes after a broken call.</summary>
+    public async Task UploadAsync(BlobDigest digest, Stream content, bool sensitive, IReadOnlyDictionary<string, string> labels, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        if (digest.Size <= BatchUploadMax)
+        {
+            var data = new byte[digest.Size];
+            await content.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
+            var item = new BatchUploadRequest.Types.Item { Digest = ToProto(digest), Data = ByteString.CopyFrom(data), Sensitive = sensitive };
+            foreach (var (key, value) in labels)
+            {
+                item.Labels[key] = value;
+            }
+
+            var response = await channel.UnaryAsync(M<BatchUploadRequest, BatchUploadResponse>("BatchUpload"), new BatchUploadRequest { Items = { item } }, Options(cancellationToken)).ConfigureAwait(false);
+            var status = response.Results[0].Status;
+            if (status.Code != 0)
+            {
+                throw new RpcException((StatusCode)status.Code, status.Message);
+            }
+
+            progress?.Invoke(digest.Size);
+            return;
+        }
+
+        var start = new StartUploadRequest { Digest = ToProto(digest), Sensitive = sensitive };
+        foreach (var (key, value) in labels)
+        {
+            start.Labels[key] = value;
+        }
+
+        var state = await channel.UnaryAsync(M<StartUploadRequest, UploadStatus>("StartUpload"), start, Options(cancellationToken)).ConfigureAwait(false);
+        if (state.AlreadyExists)
+        {
+            progress?.Invoke(digest.Size);
+            return;
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                state = await SendFromAsync(state.UploadId, state.CommittedSize, content, digest.Size, progress, cancellationToken).ConfigureAwait(false);
+                if (state.Complete)
+                {
+                    return;
+                }
+            }
+            catch (RpcException error) when (attempt < MaxResumes && error.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled or StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+            {
+                // A broken call: ask where the server stands and go on from there.
+            }
+
+            state = await channel.UnaryAsync(M<QueryUploadRequest, UploadStatus>("QueryUpload"), new QueryUploadRequest { UploadId = state.UploadId }, Options(cancellationToken)).ConfigureAwait(false);
+            if (state.Complete)
+            {
+                return;
+            }
+
+            if (attempt >= MaxResumes)
+            {
+                throw new InvalidOperationException($"upload {state.UploadId} stopped at {state.CommittedSize} of {digest.Size} bytes after {MaxResumes} resumes");
+            }
+        }
+    }
+
+    private async Task<UploadStatus> SendFromAsync(string uploadId, long offset, Stream content, long size, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        content.Seek(offset, SeekOrigin.Begin);
+        using var call = channel.ClientStreamingCall(M<UploadRequest, UploadStatus>("Upload"), Options(cancellationToken));
+        var buffer = new byte[ChunkSize];
+        var first = true;
+        while (offset < size)
+        {
+            var read = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - offset), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(new UploadRequest
+            {
+                UploadId = first ? uploadId : "",
+                WriteOffset = offset,
+                Data = ByteString.CopyFrom(buffer, 0, read),
+                Finish = offset + read == size,
+            }, cancellationToken).ConfigureAwait(false);
+            first = false;
+            offset += read;
+            progress?.Invoke(read);
+        }
+
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        return await call.ResponseAsync.ConfigureAwait(false);
+    }
+
+    /// <summary>Streams a blob's bytes into <paramref name="output"/>.</summary>
+    public async Task DownloadAsync(BlobDigest digest, Stream output, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        using var call = channel.ServerStreamingCall(M<DownloadRequest, DownloadResponse>("Download"), new DownloadRequest { Digest = ToProto(digest) }, Options(cancellationToken));
+        while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            var data = call.ResponseStream.Current.Data;
+            await output.WriteAsync(data.Memory, cancellationToken).ConfigureAwait(false);
+            progress?.Invoke(data.Length);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Microservices.Blob.Cli;
+
+return await BlobCommands.Build().Parse(args).InvokeAsync();
