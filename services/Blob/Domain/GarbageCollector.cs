@@ -10,7 +10,7 @@ internal sealed partial class GarbageCollector(BlobStore store, UploadSessions u
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Gc.Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        while (await NextTickAsync(timer, stoppingToken).ConfigureAwait(false))
         {
             try
             {
@@ -22,6 +22,19 @@ internal sealed partial class GarbageCollector(BlobStore store, UploadSessions u
             {
                 LogFailed(error);
             }
+        }
+    }
+
+    /// <summary>False when the host stops (the timer is cancelled or disposed): stopping is not a failure.</summary>
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

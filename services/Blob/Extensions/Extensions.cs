@@ -41,11 +41,11 @@ internal static class Extensions
             {
                 if (options.Gateway.Host is "*" or "0.0.0.0")
                 {
-                    kestrel.ListenAnyIP(options.Gateway.Port, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+                    kestrel.ListenAnyIP(options.Gateway.Port, listen => listen.Protocols = HttpProtocols.Http1);
                 }
                 else
                 {
-                    kestrel.Listen(IPAddress.Parse(options.Gateway.Host), options.Gateway.Port, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+                    kestrel.Listen(IPAddress.Parse(options.Gateway.Host), options.Gateway.Port, listen => listen.Protocols = HttpProtocols.Http1);
                 }
             });
         }
