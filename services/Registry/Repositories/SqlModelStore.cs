@@ -258,8 +258,6 @@ internal abstract class SqlModelStore : IModelStore
                 }
 
                 var stored = NewRow(model, now);
-                await writer.AddAsync(stored, cancellationToken);
-
                 existing[stored.ModelId] = stored;
                 if (stored.Alias is not null)
                 {
@@ -267,6 +265,15 @@ internal abstract class SqlModelStore : IModelStore
                 }
 
                 created.Add(stored);
+            }
+
+            // Written in key order: every index is led by owner and ends with model_id, and ids
+            // sort with author_repo, so the B-trees (table, primary key and five of the six
+            // indexes) grow at their right edge instead of splitting pages all over; in file
+            // order a 100k import spent most of its time there. `created` keeps file order.
+            foreach (var stored in created.OrderBy(m => m.ModelId, StringComparer.Ordinal))
+            {
+                await writer.AddAsync(stored, cancellationToken);
             }
 
             await writer.FlushAsync(cancellationToken);
