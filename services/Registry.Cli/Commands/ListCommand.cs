@@ -44,9 +44,11 @@ internal static class ListCommand
             };
 
             var table = new Table().Border(TableBorder.Simple);
-            foreach (var column in new[] { "ID", "ALIAS", "SOURCE", "STATUS", "VERSION", "CREATED", "UPDATED" })
+            // Only the id may wrap on a narrow terminal; the short columns and timestamps stay whole.
+            table.AddColumn("ID");
+            foreach (var column in new[] { "ALIAS", "SOURCE", "STATUS", "VERSION", "CREATED", "UPDATED" })
             {
-                table.AddColumn(column);
+                table.AddColumn(new TableColumn(column).NoWrap());
             }
 
             var count = 0;
