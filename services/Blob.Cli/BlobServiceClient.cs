@@ -43,7 +43,8 @@ internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
         {
             var data = new byte[digest.Size];
             await content.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
-            var item = new BatchUploadRequest.Types.Item { Digest = ToProto(digest), Data = ByteString.CopyFrom(data), Sensitive = sensitive };
+            // The array is ours and never changes: wrap it instead of copying it again.
+            var item = new BatchUploadRequest.Types.Item { Digest = ToProto(digest), Data = UnsafeByteOperations.UnsafeWrap(data), Sensitive = sensitive };
             foreach (var (key, value) in labels)
             {
                 item.Labels[key] = value;

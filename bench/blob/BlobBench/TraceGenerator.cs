@@ -6,8 +6,9 @@ namespace Microservices.BlobBench;
 
 /// <summary>
 /// A GenAIScript-style trace: markdown sections per step with prompt and output text, and
-/// images as base64 data URIs: real PNG files (screenshots, charts: 40-400 KB) and JPEG-shaped
-/// photos (30-500 KB) from a pool, many shown several times as runs repeat them.
+/// images as base64 data URIs: real PNG files (screenshots and charts, 320x240 to 1280x800:
+/// roughly 0.1-2 MB) and JPEG-shaped photos (50-900 KB) from a pool, many shown several times
+/// as runs repeat them.
 /// </summary>
 internal static class TraceGenerator
 {
@@ -15,8 +16,8 @@ internal static class TraceGenerator
     {
         var random = new Random(seed);
         var pool = Enumerable.Range(0, distinct).Select(i => i % 2 == 0
-            ? ("image/png", Png(random.Next(120, 360), random.Next(80, 300), random))
-            : ("image/jpeg", Jpeg(random.Next(30_000, 500_000), random))).ToArray();
+            ? ("image/png", Png(random.Next(320, 1280), random.Next(240, 800), random))
+            : ("image/jpeg", Jpeg(random.Next(50_000, 900_000), random))).ToArray();
         using var output = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
         output.Write("# Trace\n\n## Configuration\n\n```json\n{\"model\": \"openai:gpt-4o\", \"temperature\": 0.2}\n```\n\n");
         for (var i = 0; i < images; i++)
@@ -58,9 +59,11 @@ internal static class TraceGenerator
             for (var x = 0; x < width; x++)
             {
                 var at = row + 1 + x * 3;
-                raw[at] = (byte)(x + random.Next(64));
-                raw[at + 1] = (byte)(y + random.Next(64));
-                raw[at + 2] = (byte)random.Next(256);
+                // Flat UI areas with noisy regions (text, photos), as in a screenshot.
+                var noisy = (x / 64 + y / 48) % 3 == 0;
+                raw[at] = (byte)(noisy ? random.Next(256) : x / 8);
+                raw[at + 1] = (byte)(noisy ? random.Next(256) : y / 8);
+                raw[at + 2] = (byte)(noisy ? random.Next(256) : 200);
             }
         }
 

@@ -6,18 +6,31 @@ namespace Microservices.Blob.Traces;
 /// Decoded payload bytes, hashed as they arrive: in memory up to a threshold, then in a temp
 /// file (deleted on dispose), so one image of any size costs bounded memory.
 /// </summary>
-internal sealed class PayloadBuffer(int memoryThreshold) : IAsyncDisposable
+internal sealed class PayloadBuffer : IAsyncDisposable
 {
+    private readonly int _memoryThreshold;
     private readonly HashingWriteStream _hash = new(null);
-    private MemoryStream? _memory = new();
+    private MemoryStream? _memory;
     private FileStream? _file;
+
+    /// <param name="memoryThreshold">Bytes kept in memory before spilling to a temp file.</param>
+    /// <param name="reuse">
+    /// Memory to reuse (emptied here): one buffer for every payload of a trace instead of a new
+    /// large-object-heap array per image, which would keep growing the process.
+    /// </param>
+    public PayloadBuffer(int memoryThreshold, MemoryStream? reuse = null)
+    {
+        _memoryThreshold = memoryThreshold;
+        _memory = reuse ?? new MemoryStream();
+        _memory.SetLength(0);
+    }
 
     public long Length => _hash.BytesWritten;
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await _hash.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-        if (_memory is not null && _memory.Length + data.Length > memoryThreshold)
+        if (_memory is not null && _memory.Length + data.Length > _memoryThreshold)
         {
             _file = new FileStream(Path.Combine(Path.GetTempPath(), $"blob-payload-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
             _memory.Position = 0;

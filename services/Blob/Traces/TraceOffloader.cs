@@ -23,6 +23,7 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
     private static readonly SearchValues<byte> MediaChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-/;="u8);
 
+    private readonly MemoryStream _payloadMemory = new();
     private long _outputBytes;
     private int _dataUris;
     private int _offloaded;
@@ -96,7 +97,7 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
 
     private async Task OffloadPayloadAsync(ByteWindow window, Stream output, byte[] header, byte[] media, long startOffset, CancellationToken cancellationToken)
     {
-        await using var payload = new PayloadBuffer(options.MemoryThreshold);
+        await using var payload = new PayloadBuffer(options.MemoryThreshold, _payloadMemory);
         var decoded = ArrayPool<byte>.Shared.Rent(192 * 1024);
         var carry = new byte[4];
         var carryLength = 0;
