@@ -39,15 +39,15 @@ public sealed class CacheTests : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false",
-            ["Registry:Cache:SecondInvalidationDelay"] = "00:00:00.050",
+
+            // Off here: its delayed eviction would make the "served from the cache" proof below
+            // timing-dependent. The first invalidation is what this test is about.
+            ["Registry:Cache:SecondInvalidationDelay"] = "00:00:00",
         };
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
 
         var registered = await a.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
-
-        // Past the write's second invalidation, so what is cached next stays cached.
-        await Task.Delay(300);
         Assert.Equal("main", (await b.Channel.GetByIdAsync("alice", "m1")).Branch);
         Assert.Equal("main", (await b.Channel.GetByAliasAsync("alice", "one")).Branch);
 
@@ -107,6 +107,34 @@ public sealed class CacheTests : IAsyncLifetime
         stop.Cancel();
         await Task.WhenAll(readers);
         await EveryReaderSeesAsync([a, b], m => m.Version == model.Version && m.Branch == "b19", byAlias: "one");
+    }
+
+    [Fact]
+    public async Task An_old_value_a_racing_read_put_into_redis_is_removed_by_the_second_invalidation()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false",
+            ["Registry:Cache:SecondInvalidationDelay"] = "00:00:00.300",
+        };
+        await using var a = await RegistryHost.StartAsync(Database, settings);
+        await using var b = await RegistryHost.StartAsync(Database, settings);
+        await a.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
+        await Task.Delay(600);
+        Assert.Equal(ModelStatus.Ready, (await b.Channel.GetByIdAsync("alice", "m1")).Status);
+        var cache = b.Service<Microservices.Caching.ITwoLevelCache>();
+        var key = Registry.Caching.CachingModelStore.IdKey("alice", "m1");
+        var old = await cache.GetAsync(key);
+        Assert.NotNull(old);
+
+        await a.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
+
+        // What a read on B that loaded the row just before A's commit does when its Redis write
+        // lands just after A's invalidation: the old value is in Redis (and B's L1).
+        // Until the second invalidation (300 ms after the write) readers may see it; after it, none.
+        await cache.SetAsync(key, old);
+
+        await EveryReaderSeesAsync([a, b], m => m.Status == ModelStatus.Running, byAlias: "one");
     }
 
     [Fact]
