@@ -16,6 +16,14 @@ internal static class BlobReference
 {
     public const string PathMarker = "/blobs/sha256/";
 
+    /// <summary>
+    /// The marker without its last '/'. Text of the original trace that is itself shaped like a
+    /// reference is escaped by offload with one '!' after this ("/blobs/sha256!/..."); hydrate
+    /// removes one '!' from any reference-shaped text that has some. That keeps hydrate the exact
+    /// inverse of offload for every input, including an already offloaded trace.
+    /// </summary>
+    public const string MarkerStem = "/blobs/sha256";
+
     public const string DefaultGateway = "http://127.0.0.1:8081";
 
     /// <summary>Longest gateway base accepted when hydrating (scheme included).</summary>

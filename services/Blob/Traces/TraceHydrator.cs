@@ -13,9 +13,9 @@ namespace Microservices.Blob.Traces;
 internal sealed class TraceHydrator(ITraceBlobSource source)
 {
     private static readonly byte[] Http = "http"u8.ToArray();
-    private static readonly byte[] Marker = Encoding.ASCII.GetBytes(BlobReference.PathMarker);
+    private static readonly byte[] Stem = Encoding.ASCII.GetBytes(BlobReference.MarkerStem);
     private static readonly SearchValues<byte> UrlDelimiters = SearchValues.Create("\0\t\n\v\f\r \"'()<>[]`\\{}|^"u8);
-    private const int Lookahead = BlobReference.MaxGatewayLength + 64 + 300;
+    internal const int Lookahead = BlobReference.MaxGatewayLength + 64 + 400;
 
     private long _outputBytes;
     private int _references;
@@ -45,9 +45,18 @@ internal sealed class TraceHydrator(ITraceBlobSource source)
 
             await EmitAsync(output, window, index, cancellationToken).ConfigureAwait(false);
             await window.EnsureAsync(Lookahead, cancellationToken).ConfigureAwait(false);
-            if (!TryParse(window.Span, out var length, out var digest, out var media))
+            if (!TryParse(window.Span, out var length, out var digest, out var media, out var bangAt, out var bangs))
             {
                 await EmitAsync(output, window, 1, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (bangs > 0)
+            {
+                // Escaped text of the original: drop one '!' and keep it as text.
+                await EmitAsync(output, window, bangAt, cancellationToken).ConfigureAwait(false);
+                window.Advance(1);
+                await EmitAsync(output, window, length - bangAt - 1, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -78,12 +87,17 @@ internal sealed class TraceHydrator(ITraceBlobSource source)
         return new HydrateSummary(window.Position, _outputBytes, _references);
     }
 
-    /// <summary>Parses a reference at the start of <paramref name="span"/> (which starts with "http").</summary>
-    internal static bool TryParse(ReadOnlySpan<byte> span, out int length, out BlobDigest digest, out byte[] media)
+    /// <summary>
+    /// Parses a reference (or an escaped one, with '!' after the marker stem) at the start of
+    /// <paramref name="span"/>. Offload and hydrate both decide with this one function.
+    /// </summary>
+    internal static bool TryParse(ReadOnlySpan<byte> span, out int length, out BlobDigest digest, out byte[] media, out int bangAt, out int bangs)
     {
         length = 0;
         digest = default;
         media = [];
+        bangAt = 0;
+        bangs = 0;
         var scheme = span.StartsWith("https://"u8) ? 8 : span.StartsWith("http://"u8) ? 7 : 0;
         if (scheme == 0)
         {
@@ -92,18 +106,26 @@ internal sealed class TraceHydrator(ITraceBlobSource source)
 
         var urlEnd = span.IndexOfAny(UrlDelimiters);
         var url = urlEnd < 0 ? span : span[..urlEnd];
-        var marker = url.IndexOf(Marker);
-        if (marker < 0 || marker > BlobReference.MaxGatewayLength)
+        var marker = url.IndexOf(Stem);
+        // The base must not hold another "://": then the reference starts at that later scheme.
+        if (marker < 0 || marker > BlobReference.MaxGatewayLength || url[scheme..marker].IndexOf("://"u8) >= 0)
         {
             return false;
         }
 
-        var rest = url[(marker + Marker.Length)..];
-        if (rest.Length < BlobDigest.HexLength + 6)
+        bangAt = marker + Stem.Length;
+        while (bangAt + bangs < url.Length && url[bangAt + bangs] == (byte)'!')
+        {
+            bangs++;
+        }
+
+        var hashStart = bangAt + bangs + 1;
+        if (bangAt + bangs >= url.Length || url[bangAt + bangs] != (byte)'/' || url.Length < hashStart + BlobDigest.HexLength + 6)
         {
             return false;
         }
 
+        var rest = url[hashStart..];
         var hash = Encoding.ASCII.GetString(rest[..BlobDigest.HexLength]);
         if (!BlobDigest.IsValidHash(hash) || !rest[BlobDigest.HexLength..].StartsWith("?type="u8))
         {
@@ -134,7 +156,7 @@ internal sealed class TraceHydrator(ITraceBlobSource source)
 
         digest = new BlobDigest(hash, size);
         media = decoded;
-        length = marker + Marker.Length + typeStart + typeLength + 6 + digitCount;
+        length = hashStart + typeStart + typeLength + 6 + digitCount;
         return true;
     }
 

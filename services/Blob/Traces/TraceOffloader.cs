@@ -17,6 +17,7 @@ namespace Microservices.Blob.Traces;
 internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options)
 {
     private static readonly byte[] DataPrefix = "data:"u8.ToArray();
+    private static readonly byte[] Http = "http"u8.ToArray();
     private static readonly byte[] Base64Suffix = ";base64"u8.ToArray();
     private static readonly SearchValues<byte> Base64Alphabet =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"u8);
@@ -36,7 +37,9 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
         var window = new ByteWindow(input);
         while (await window.FillAsync(cancellationToken).ConfigureAwait(false) || window.Available > 0)
         {
-            var index = window.Span.IndexOf(DataPrefix);
+            var dataAt = window.Span.IndexOf(DataPrefix);
+            var httpAt = window.Span.IndexOf(Http);
+            var index = dataAt < 0 ? httpAt : httpAt < 0 ? dataAt : Math.Min(dataAt, httpAt);
             if (index < 0)
             {
                 // Keep a tail that could be the start of "data:" split across reads.
@@ -56,6 +59,12 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
             }
 
             await EmitAsync(output, window, index, cancellationToken).ConfigureAwait(false);
+            if (index == httpAt)
+            {
+                await EscapeReferenceShapedTextAsync(window, output, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             await window.EnsureAsync(DataPrefix.Length + BlobReference.MaxMediaLength + Base64Suffix.Length + 2, cancellationToken).ConfigureAwait(false);
             var media = ReadHeader(window.Span[DataPrefix.Length..]);
             if (media is null)
@@ -74,6 +83,24 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return new OffloadSummary(window.Position, _outputBytes, _dataUris, _offloaded, _stored, _storedBytes, _leftInline);
+    }
+
+    /// <summary>
+    /// Text of the original that hydrate would read as a reference gets one more '!' after the
+    /// marker stem (see <see cref="BlobReference.MarkerStem"/>); other "http" text passes as is.
+    /// </summary>
+    private async Task EscapeReferenceShapedTextAsync(ByteWindow window, Stream output, CancellationToken cancellationToken)
+    {
+        await window.EnsureAsync(TraceHydrator.Lookahead, cancellationToken).ConfigureAwait(false);
+        if (!TraceHydrator.TryParse(window.Span, out var length, out _, out _, out var bangAt, out _))
+        {
+            await EmitAsync(output, window, 1, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await EmitAsync(output, window, bangAt, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(output, "!"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await EmitAsync(output, window, length - bangAt, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The media part of "&lt;media&gt;;base64," at the start of <paramref name="span"/>, or null.</summary>

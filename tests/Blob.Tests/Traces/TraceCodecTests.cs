@@ -107,6 +107,23 @@ public sealed class TraceCodecTests
         Assert.Equal(text, await HydrateAsync(new MemoryBlobs(), text, 5));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    public async Task Reference_shaped_text_in_the_original_survives_and_offloading_twice_inverts_step_by_step(int readSize)
+    {
+        var png = TestData.Png(9, 9, seed: 4);
+        var hex = TestData.Sha256Hex(png);
+        var trace = Encoding.ASCII.GetBytes(
+            $"literal {Gateway}/blobs/sha256/{hex}?type=image%2Fpng&size={png.Length} and escaped-looking https://x/blobs/sha256!!/{hex}?type=a&size=1\n" +
+            $"glued http://a.com/{DataUri("image/png", png)} and {Gateway}/blobs/sha256/{hex}?type=image%2Fpng&size=12{DataUri("image/png", png)}\n");
+        var blobs = new MemoryBlobs();
+        var (once, _) = await OffloadAsync(blobs, trace, readSize: readSize);
+        var (twice, _) = await OffloadAsync(blobs, once, readSize: readSize);
+        Assert.Equal(once, await HydrateAsync(blobs, twice, readSize));
+        Assert.Equal(trace, await HydrateAsync(blobs, once, readSize));
+    }
+
     /// <summary>Returns at most readSize bytes per read, to cut tokens across reads.</summary>
     private sealed class TrickleStream(byte[] data, int readSize) : MemoryStream(data)
     {
