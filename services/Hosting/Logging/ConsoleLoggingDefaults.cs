@@ -24,5 +24,9 @@ internal static class ConsoleLoggingDefaults
             options.IncludeScopes = false;
         });
         logging.AddSimpleConsole();
+
+        // Kestrel's one line per request repeats what the gRPC layer's spans and metrics say;
+        // "Logging:Console:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics" (a provider rule, so it wins) turns it back on.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
     }
 }

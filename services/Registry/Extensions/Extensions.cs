@@ -24,8 +24,6 @@ internal static class Extensions
     {
         builder.Services.AddRegistry(builder.Configuration);
 
-        // One line per request from Kestrel duplicates the gRPC layer's spans; configuration can still lower it.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Services.AddGrpcServer().AddService<ModelRegistryService>(RegistryReflection.Descriptor.Services[0]);
         return builder;
     }
