@@ -1,0 +1,36 @@
+using Microservices.Blob.Tests.Support;
+using Microservices.TestSupport;
+
+namespace Microservices.Blob.Tests.Service;
+
+/// <summary>A peer nobody here wrote: Debian's grpcio, through the repository's reflection client.</summary>
+public sealed class GrpcioPeerTests
+{
+    private static async Task<(int Code, string Output)> ReflectionClientAsync(int port, params string[] args)
+    {
+        var python = Prerequisite.Executable("/usr/bin/python3", "apt-get install -y python3-grpcio python3-grpc-tools");
+        var script = Path.Combine(RepoPaths.Root, "tests", "Interop", "python", "reflection_client.py");
+        Prerequisite.File(script, "git checkout tests/Interop/python");
+        return await ExternalProcess.RunAsync(python, [script, "--server_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task Grpcio_lists_describes_and_calls_the_blob_service()
+    {
+        await using var host = await BlobHost.StartAsync();
+        var (code, listing) = await ReflectionClientAsync(host.Port, "list");
+        Assert.True(code == 0, listing);
+        Assert.Contains("microservices.blob.v1.BlobService", listing);
+
+        (code, var described) = await ReflectionClientAsync(host.Port, "describe", "microservices.blob.v1.BlobService");
+        Assert.True(code == 0, described);
+        Assert.Contains("OffloadTrace", described);
+        Assert.Contains("FindMissing", described);
+
+        // No x-owner-id: a real peer gets the status and message, not a transport error.
+        (code, var called) = await ReflectionClientAsync(host.Port, "call", "microservices.blob.v1.BlobService/FindMissing", "{}");
+        Assert.NotEqual(0, code);
+        Assert.Contains("UNAUTHENTICATED", called);
+        Assert.Contains("x-owner-id", called);
+    }
+}
