@@ -75,7 +75,8 @@ internal static class BlobCommands
     {
         var input = new Argument<FileInfo>("trace") { Description = "slim trace with blob references" };
         var output = new Option<FileInfo?>("--output", "-o") { Description = "trace to write (default: <trace>.full<ext>)" };
-        var command = new Command("hydrate", "put the original data: URIs back, byte for byte") { input, output };
+        var keepMissing = new Option<bool>("--keep-missing") { Description = "leave references to unavailable blobs in place instead of failing" };
+        var command = new Command("hydrate", "put the original data: URIs back, byte for byte") { input, output, keepMissing };
         command.SetAction((parse, token) => Run(async () =>
         {
             var file = parse.GetValue(input)!;
@@ -86,11 +87,11 @@ internal static class BlobCommands
             await using (var slim = file.OpenRead())
             await using (var full = new FileStream(target.FullName + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
-                summary = await new TraceHydrator(source).HydrateAsync(slim, full, token).ConfigureAwait(false);
+                summary = await new TraceHydrator(source, parse.GetValue(keepMissing)).HydrateAsync(slim, full, token).ConfigureAwait(false);
             }
 
             File.Move(target.FullName + ".partial", target.FullName, overwrite: true);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hydrated {summary.References} references: {summary.InputBytes} -> {summary.OutputBytes} bytes; wrote {target.FullName}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hydrated {summary.References} references ({summary.Missing} unavailable, left in place): {summary.InputBytes} -> {summary.OutputBytes} bytes; wrote {target.FullName}"));
         }));
         return command;
     }

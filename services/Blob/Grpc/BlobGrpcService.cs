@@ -271,12 +271,12 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
     {
         var owner = Owner(context);
         var token = context.CancellationToken;
-        await ReadHeaderAsync(requests, token).ConfigureAwait(false);
+        var header = await ReadHeaderAsync(requests, token).ConfigureAwait(false);
         var output = new TraceChunkWriteStream(responses);
-        var summary = await new TraceHydrator(new StoreTraceSource(store, owner)).HydrateAsync(new TraceChunkReadStream(requests), output, token).ConfigureAwait(false);
+        var summary = await new TraceHydrator(new StoreTraceSource(store, owner), header.KeepMissing).HydrateAsync(new TraceChunkReadStream(requests), output, token).ConfigureAwait(false);
         await responses.WriteAsync(new TraceChunk
         {
-            Summary = new TraceChunk.Types.Summary { InputBytes = summary.InputBytes, OutputBytes = summary.OutputBytes, Offloaded = summary.References },
+            Summary = new TraceChunk.Types.Summary { InputBytes = summary.InputBytes, OutputBytes = summary.OutputBytes, Offloaded = summary.References, Missing = summary.Missing },
         }, token).ConfigureAwait(false);
         return 0;
     });

@@ -29,13 +29,17 @@ internal sealed class InvalidTracePayloadException(long offset, string reason)
 
 /// <summary>A reference in a trace whose blob cannot be read.</summary>
 internal sealed class MissingTraceBlobException(BlobDigest digest, long offset)
-    : Exception($"trace references blob sha256:{digest.Hash} (size {digest.Size}) at byte offset {offset}, which is not available")
+    : Exception(offset < 0
+        ? $"trace references blob sha256:{digest.Hash} (size {digest.Size}), which is not available"
+        : $"trace references blob sha256:{digest.Hash} (size {digest.Size}) at byte offset {offset}, which is not available")
 {
     public BlobDigest Digest { get; } = digest;
+
+    public long Offset { get; } = offset;
 }
 
 internal sealed record OffloadOptions(string Gateway, bool Strict = false, int MemoryThreshold = 4 * 1024 * 1024);
 
 internal sealed record OffloadSummary(long InputBytes, long OutputBytes, int DataUris, int Offloaded, int Stored, long StoredBytes, int LeftInline);
 
-internal sealed record HydrateSummary(long InputBytes, long OutputBytes, int References);
+internal sealed record HydrateSummary(long InputBytes, long OutputBytes, int References, int Missing = 0);

@@ -10,7 +10,7 @@ namespace Microservices.Blob.Traces;
 /// base) becomes the data: URI it came from, streamed from the blob's bytes. Everything else
 /// passes through byte for byte.
 /// </summary>
-internal sealed class TraceHydrator(ITraceBlobSource source)
+internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = false)
 {
     private static readonly byte[] Http = "http"u8.ToArray();
     private static readonly byte[] Stem = Encoding.ASCII.GetBytes(BlobReference.MarkerStem);
@@ -19,6 +19,7 @@ internal sealed class TraceHydrator(ITraceBlobSource source)
 
     private long _outputBytes;
     private int _references;
+    private int _missing;
 
     public async Task<HydrateSummary> HydrateAsync(Stream input, Stream output, CancellationToken cancellationToken)
     {
@@ -61,16 +62,26 @@ internal sealed class TraceHydrator(ITraceBlobSource source)
             }
 
             var offset = window.Position;
-            window.Advance(length);
             Stream content;
             try
             {
                 content = await source.OpenAsync(digest, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception error) when (error is not OperationCanceledException and not MissingTraceBlobException)
+            catch (MissingTraceBlobException) when (keepMissing)
             {
+                // Graceful: the reference stays (it still renders, as the gateway's placeholder).
+                await EmitAsync(output, window, length, cancellationToken).ConfigureAwait(false);
+                _missing++;
+                continue;
+            }
+            catch (MissingTraceBlobException)
+            {
+                // Sources do not know where the reference stood; say it. Other failures (a wrong
+                // key, altered bytes) keep their own error.
                 throw new MissingTraceBlobException(digest, offset);
             }
+
+            window.Advance(length);
 
             await using (content)
             {
@@ -84,7 +95,7 @@ internal sealed class TraceHydrator(ITraceBlobSource source)
         }
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new HydrateSummary(window.Position, _outputBytes, _references);
+        return new HydrateSummary(window.Position, _outputBytes, _references, _missing);
     }
 
     /// <summary>

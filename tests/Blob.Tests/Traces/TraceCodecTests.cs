@@ -98,6 +98,22 @@ public sealed class TraceCodecTests
         var slim = Encoding.ASCII.GetBytes($"x {Gateway}/blobs/sha256/{digest.Hash}?type=image%2Fpng&size=3 y");
         var error = await Assert.ThrowsAsync<MissingTraceBlobException>(() => HydrateAsync(new MemoryBlobs(), slim));
         Assert.Equal(digest, error.Digest);
+        Assert.Equal(2, error.Offset);
+    }
+
+    [Fact]
+    public async Task Hydrate_can_leave_missing_references_in_place()
+    {
+        var present = TestData.Png(6, 6, seed: 5);
+        var blobs = new MemoryBlobs();
+        var (slim, _) = await OffloadAsync(blobs, Encoding.ASCII.GetBytes($"a {DataUri("image/png", present)} b"));
+        var missing = BlobDigest.Of([4, 5, 6]);
+        var reference = $"{Gateway}/blobs/sha256/{missing.Hash}?type=image%2Fpng&size=3";
+        var mixed = slim.Concat(Encoding.ASCII.GetBytes($" {reference} c")).ToArray();
+        using var output = new MemoryStream();
+        var summary = await new TraceHydrator(blobs, keepMissing: true).HydrateAsync(new MemoryStream(mixed), output, CancellationToken.None);
+        Assert.Equal((1, 1), (summary.References, summary.Missing));
+        Assert.Equal($"a {DataUri("image/png", present)} b {reference} c", Encoding.ASCII.GetString(output.ToArray()));
     }
 
     [Fact]
