@@ -2,7 +2,7 @@ using Microservices.Blob.Extensions;
 using Microservices.Hosting;
 
 var builder = WebApplication.CreateSlimBuilder(args);
-builder.AddServiceDefaults("blob", defaultPort: 50051);
+builder.AddServiceDefaults("blob", defaultPort: 50051, BlobTelemetry.Configure);
 builder.AddBlobServices();
 
 var app = builder.Build();

@@ -59,14 +59,17 @@ internal sealed class LocalBlobCache
             if (await VerifyAsync(path, digest, cancellationToken).ConfigureAwait(false))
             {
                 Interlocked.Increment(ref Hits);
+                Domain.BlobMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", "hit"));
                 return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             }
 
             Interlocked.Increment(ref CorruptDropped);
+            Domain.BlobMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", "corrupt"));
             Remove(digest.Hash);
         }
 
         Interlocked.Increment(ref Misses);
+        Domain.BlobMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", "miss"));
         var temp = Path.Combine(_directory, $"{Guid.NewGuid():N}.tmp");
         try
         {

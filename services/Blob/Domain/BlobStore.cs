@@ -79,6 +79,7 @@ internal sealed class BlobStore(
         var existing = await index.GetBlobAsync(owner, digest.Hash, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
         {
+            BlobMetrics.DedupHits.Add(1);
             return new PutResult(existing, 0);
         }
 
@@ -98,8 +99,14 @@ internal sealed class BlobStore(
                     File.Delete(encoded.Path);
                 }
 
+                BlobMetrics.StoredBytes.Add(digest.Size);
                 stored = new StoredObject(key, digest, encoded.StoredSize, encoded.Media.MediaType, encoded.Media.Width, encoded.Media.Height,
                     encoded.Compression, encoded.KeyId, time.GetUtcNow());
+            }
+
+            else
+            {
+                BlobMetrics.DedupHits.Add(1);
             }
 
             await index.AddBlobAsync(owner, stored, sensitive, labels, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
@@ -234,6 +241,7 @@ internal sealed class BlobStore(
                     await storage.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
                     cache?.Remove(key.Split('/')[^1].Split('.')[0]);
                     deleted++;
+                    BlobMetrics.Collected.Add(1);
                 }
             }
         }

@@ -59,7 +59,7 @@ internal sealed class BlobHost : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddInMemoryCollection(config);
-        builder.AddServiceDefaults("blob", defaultPort: port);
+        builder.AddServiceDefaults("blob", defaultPort: port, BlobTelemetry.Configure);
         builder.AddBlobServices();
         var app = builder.Build();
         app.MapServiceDefaults();
