@@ -20,6 +20,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     where TResponse : class, IMessage<TResponse>
 {
     private static readonly MediaTypeHeaderValue GrpcContentType = new(GrpcHeaders.ContentType);
+    private static readonly TimeSpan ServerStatusGrace = TimeSpan.FromSeconds(2);
     private readonly GrpcChannel _channel;
     private readonly Method<TRequest, TResponse> _method;
     private readonly CallOptions _options;
@@ -31,6 +32,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
     private readonly Activity? _activity;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _finishedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private HttpResponseMessage? _response;
     private MessageReader? _reader;
     private PushStreamContent? _requestStream;
@@ -150,8 +152,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         }
         catch (Exception ex) when (ex is not RpcException and not InvalidOperationException)
         {
-            // A write fails because the call ended: report how it ended, not the transport's words.
-            throw _status is { } status && status.Code != StatusCode.OK ? new RpcException(status, _trailers) : Fail(MapException(ex));
+            throw await WriteFailureAsync(ex).ConfigureAwait(false);
         }
         finally
         {
@@ -358,6 +359,21 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         };
     }
 
+    /// <summary>
+    /// A write usually fails because the server ended the call (an error status while we were
+    /// still sending): report the server's status, which arrives with the response, not the
+    /// transport's "cancelled". Waits briefly for it; a reader elsewhere or the response itself sets it.
+    /// </summary>
+    private async Task<RpcException> WriteFailureAsync(Exception exception)
+    {
+        if (_status is null && !_cancellation.IsCancellationRequested)
+        {
+            await Task.WhenAny(_finishedSignal.Task, Task.Delay(ServerStatusGrace, _cancellation.Token)).ConfigureAwait(false);
+        }
+
+        return _status is { } status && status.Code != StatusCode.OK ? new RpcException(status, _trailers) : Fail(MapException(exception));
+    }
+
     private void OnCancelled() => Finish(MapException(new OperationCanceledException()), []);
 
     private RpcException Fail(Status status)
@@ -376,6 +392,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientStreamWriter<TReq
         _status = status;
         _trailers = trailers;
         _responseHeaders.TrySetResult([]);
+        _finishedSignal.TrySetResult();
         if (status.Code != StatusCode.OK)
         {
             // Stop the HTTP/2 stream (RST_STREAM) if it is still open.

@@ -181,6 +181,38 @@ public sealed class ClientBehaviourTests
         Assert.Equal(10, (await call).AggregatedPayloadSize);
     }
 
+    [Fact]
+    public async Task A_server_error_while_the_client_is_still_sending_is_reported_as_the_servers_status()
+    {
+        await using var server = await TestGrpcServer.StartAsync(grpc => grpc.AddService<InteropTestService>(TestContract.Service));
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var call = channel.ClientStreamingCall(TestContract.StreamingInputCall);
+            // The server refuses the first message (it claims compression it lacks) while we keep sending.
+            var seen = new List<StatusCode>();
+            try
+            {
+                await call.RequestStream.WriteAsync(new StreamingInputCallRequest { ExpectCompressed = new BoolValue { Value = true } });
+                var chunk = new StreamingInputCallRequest { Payload = new Payload { Body = Google.Protobuf.ByteString.CopyFrom(new byte[64 * 1024]) } };
+                for (var i = 0; i < 200; i++)
+                {
+                    await call.RequestStream.WriteAsync(chunk);
+                }
+
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (RpcException ex)
+            {
+                seen.Add(ex.StatusCode);
+            }
+
+            var response = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+            seen.Add(response.StatusCode);
+            Assert.All(seen, code => Assert.Equal(StatusCode.InvalidArgument, code));
+        }
+    }
+
     private static RetryPolicy FastRetry() => new() { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(20) };
 
     private static Task<TestGrpcServer> StartAsync(FailFirstCalls failures, Action<GrpcServerBuilder>? grpc = null) =>
