@@ -11,6 +11,11 @@ namespace Microservices.Grpc.Protocol;
 /// </summary>
 internal sealed class MessageReader(PipeReader reader, string? encoding, int maxMessageSize)
 {
+    // Set when the read that returned the last message already saw the end of the stream, so
+    // the next read answers "end" without another ReadAsync/AdvanceTo round on the pipe (which
+    // costs a flow-control update in Kestrel): a unary request then takes one read, not two.
+    private bool _endSeen;
+
     /// <summary>Whether the last message read arrived compressed.</summary>
     public bool LastMessageCompressed { get; private set; }
 
@@ -18,6 +23,11 @@ internal sealed class MessageReader(PipeReader reader, string? encoding, int max
     public async ValueTask<T?> ReadAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken)
         where T : class, IMessage<T>
     {
+        if (_endSeen)
+        {
+            return null;
+        }
+
         while (true)
         {
             var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -36,6 +46,7 @@ internal sealed class MessageReader(PipeReader reader, string? encoding, int max
                 if (buffer.Length >= frameLength)
                 {
                     var payload = buffer.Slice(GrpcHeaders.MessagePrefixLength, length);
+                    _endSeen = result.IsCompleted && buffer.Length == frameLength;
                     try
                     {
                         LastMessageCompressed = compressed;

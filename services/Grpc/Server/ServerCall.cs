@@ -2,6 +2,7 @@ using System.Globalization;
 using Google.Protobuf;
 using Microservices.Grpc.Protocol;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Microservices.Grpc.Server;
 
@@ -17,7 +18,7 @@ internal sealed class ServerCall : IDisposable
     private readonly MessageReader _reader;
     private readonly CancellationTokenSource? _callCancellation;
     private readonly CancellationTokenSource? _deadlineCancellation;
-    private readonly string? _requestAcceptEncoding;
+    private readonly string? _requestEncoding;
     private bool _headersSent;
     private bool _completed;
 
@@ -26,7 +27,7 @@ internal sealed class ServerCall : IDisposable
         HttpContext = httpContext;
         _options = options;
         _reader = new MessageReader(httpContext.Request.BodyReader, requestEncoding, options.MaxReceiveMessageSize);
-        _requestAcceptEncoding = httpContext.Request.Headers[GrpcHeaders.AcceptEncoding];
+        _requestEncoding = requestEncoding;
         if (timeout is { } value)
         {
             _deadlineCancellation = new CancellationTokenSource();
@@ -97,6 +98,7 @@ internal sealed class ServerCall : IDisposable
         {
             rejection = new Status(StatusCode.Unimplemented,
                 $"Unsupported grpc-encoding '{encoding}'; this server accepts {MessageCompression.AcceptEncodingValue}.");
+            httpContext.Response.Headers[GrpcHeaders.AcceptEncoding] = MessageCompression.AcceptEncodingValue;
         }
 
         rejection ??= CheckMetadata(headers, options.MaxRequestMetadataSize);
@@ -221,15 +223,17 @@ internal sealed class ServerCall : IDisposable
             }
             else
             {
-                response.AppendTrailer(GrpcHeaders.Status, ((int)status.Code).ToString(CultureInfo.InvariantCulture));
+                // Set, not appended: the status fields are fresh, and Kestrel stores them in fixed slots.
+                var trailers = HttpContext.Features.GetRequiredFeature<IHttpResponseTrailersFeature>().Trailers;
+                trailers[GrpcHeaders.Status] = ((int)status.Code).ToString(CultureInfo.InvariantCulture);
                 if (status.Detail.Length > 0)
                 {
-                    response.AppendTrailer(GrpcHeaders.Message, StatusMessageEncoding.Encode(status.Detail));
+                    trailers[GrpcHeaders.Message] = StatusMessageEncoding.Encode(status.Detail);
                 }
 
                 foreach (var entry in Context.ResponseTrailers)
                 {
-                    response.AppendTrailer(entry.Key, MetadataCodec.EncodeValue(entry));
+                    trailers.Append(entry.Key, MetadataCodec.EncodeValue(entry));
                 }
             }
 
@@ -256,17 +260,22 @@ internal sealed class ServerCall : IDisposable
 
     private string? ResponseEncoding =>
         Context.ResponseCompression is { } wanted && wanted != MessageCompression.Identity &&
-        MessageCompression.PeerAccepts(_requestAcceptEncoding, wanted) ? wanted : null;
+        MessageCompression.PeerAccepts(HttpContext.Request.Headers[GrpcHeaders.AcceptEncoding], wanted) ? wanted : null;
 
     private void SendHeaders(Metadata? headers)
     {
         var response = HttpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = GrpcHeaders.ContentType;
-        response.Headers[GrpcHeaders.AcceptEncoding] = MessageCompression.AcceptEncodingValue;
         if (ResponseEncoding is { } encoding)
         {
             response.Headers[GrpcHeaders.Encoding] = encoding;
+        }
+
+        // Advertised to clients that compress (as grpc-go does), not encoded on every response.
+        if (_requestEncoding is not null)
+        {
+            response.Headers[GrpcHeaders.AcceptEncoding] = MessageCompression.AcceptEncodingValue;
         }
 
         if (headers is not null)

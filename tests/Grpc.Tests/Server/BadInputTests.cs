@@ -100,6 +100,7 @@ public sealed class BadInputTests : InteropServerTest
         Assert.Equal(StatusCode.Unimplemented, response.GrpcStatus);
         Assert.Contains("snappy", response.GrpcMessage, StringComparison.Ordinal);
         Assert.True(response.TrailersOnly);
+        Assert.Equal("identity,gzip,deflate", response.Headers["grpc-accept-encoding"]);
         await AssertStillServingAsync();
     }
 
