@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Microservices.Blob.Streams;
 
 namespace Microservices.Blob.AtRest;
 
@@ -139,7 +140,7 @@ internal static class BlobEncryption
         }
     }
 
-    private sealed class DecryptingStream(Stream inner, AesGcm aes, byte[] noncePrefix) : Stream
+    private sealed class DecryptingStream(Stream inner, AesGcm aes, byte[] noncePrefix) : AsyncReadOnlyStream
     {
         private readonly byte[] _cipher = new byte[ChunkSize + TagSize];
         private readonly byte[] _plain = new byte[ChunkSize];
@@ -165,10 +166,6 @@ internal static class BlobEncryption
             _plainStart += count;
             return count;
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         private async Task NextChunkAsync(CancellationToken cancellationToken)
         {
@@ -226,24 +223,5 @@ internal static class BlobEncryption
             await base.DisposeAsync().ConfigureAwait(false);
         }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

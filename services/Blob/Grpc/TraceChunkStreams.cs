@@ -1,12 +1,13 @@
 using Google.Protobuf;
 using Microservices.Blob.Domain;
+using Microservices.Blob.Streams;
 using Microservices.Blob.V1;
 using Microservices.Grpc;
 
 namespace Microservices.Blob.Grpc;
 
 /// <summary>The data chunks of a TraceChunk request stream, as a Stream the trace codecs read.</summary>
-internal sealed class TraceChunkReadStream(IAsyncStreamReader<TraceChunk> requests) : Stream
+internal sealed class TraceChunkReadStream(IAsyncStreamReader<TraceChunk> requests) : AsyncReadOnlyStream
 {
     private ReadOnlyMemory<byte> _current;
     private bool _ended;
@@ -35,30 +36,6 @@ internal sealed class TraceChunkReadStream(IAsyncStreamReader<TraceChunk> reques
         _current = _current[count..];
         return count;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>A Stream whose bytes leave as TraceChunk data messages of at most 64 KiB.</summary>
