@@ -208,6 +208,55 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_large_import_into_a_small_table_rebuilds_every_index_and_keeps_them_enforced()
+    {
+        await using var store = await OpenStoreAsync();
+        var indexesBefore = await IndexNamesAsync(store);
+        var rows = Enumerable.Range(0, 12_000).Select(i => new Registry.Import.ImportRow(i + 1, new NewModel
+        {
+            Owner = "alice",
+            ModelId = $"huggingface.co/org{i % 7}/repo/m{i:D5}.gguf",
+            SourceType = SourceType.HuggingFace,
+            AuthorRepo = $"org{i % 7}/repo",
+            Branch = "main",
+            ConfigPath = $"m{i}.yaml",
+            Alias = $"m{i:D5}",
+            Status = i % 10 == 0 ? ModelStatus.Running : ModelStatus.Ready,
+        })).ToList();
+
+        var result = await store.ImportAsync("alice", rows, allOrNothing: false, DateTimeOffset.UtcNow, default);
+
+        Assert.Equal(12_000, result.Created.Count);
+        Assert.Equal(indexesBefore, await IndexNamesAsync(store));
+        var registry = new ModelRegistry(store, new ModelChangeFeed(), TimeProvider.System);
+        var running = await registry.ListAsync("alice", new ModelQuery { Status = ModelStatus.Running, PageSize = 500 }, default);
+        Assert.Equal(500, running.Models.Count);
+        Assert.All(running.Models, m => Assert.Equal(ModelStatus.Running, m.Status));
+        // The rebuilt unique index still refuses a second holder of an alias.
+        var duplicate = await Assert.ThrowsAsync<RegistryException>(() => registry.RegisterAsync(new NewModel
+        {
+            Owner = "alice", ModelId = "other", SourceType = SourceType.Local, AuthorRepo = "local", Branch = "imported", ConfigPath = "o.yaml", Alias = "m00042",
+        }, default));
+        Assert.Equal(RegistryErrorKind.AlreadyExists, duplicate.Kind);
+        Assert.True((await registry.CheckIntegrityAsync(default)).Ok);
+    }
+
+    private static async Task<List<string>> IndexNamesAsync(SqliteModelStore store)
+    {
+        await using var connection = await store.OpenAsync(default);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'models' ORDER BY name";
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    [Fact]
     public async Task Backup_is_a_consistent_copy_and_integrity_check_reports_ok()
     {
         await using var store = await OpenStoreAsync();

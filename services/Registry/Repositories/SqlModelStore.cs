@@ -40,6 +40,14 @@ internal abstract class SqlModelStore : IModelStore
     /// <summary>Which unique constraint a provider exception violated, if any.</summary>
     protected abstract UniqueViolation? ClassifyUniqueViolation(DbException exception);
 
+    /// <summary>
+    /// Before a bulk write of <paramref name="newRows"/> rows: a store may drop secondary indexes
+    /// (inside the transaction) and return the statements that rebuild them afterwards. None by default.
+    /// </summary>
+    protected virtual Task<IReadOnlyList<string>> SuspendIndexesForBulkAsync(
+        DbConnection connection, DbTransaction transaction, int newRows, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
+
     public async Task<RegisteredModel> InsertAsync(NewModel model, IEnumerable<string> aliasCandidates, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -271,12 +279,18 @@ internal abstract class SqlModelStore : IModelStore
             // sort with author_repo, so the B-trees (table, primary key and five of the six
             // indexes) grow at their right edge instead of splitting pages all over; in file
             // order a 100k import spent most of its time there. `created` keeps file order.
+            var rebuild = await SuspendIndexesForBulkAsync(connection, transaction, created.Count, cancellationToken);
             foreach (var stored in created.OrderBy(m => m.ModelId, StringComparer.Ordinal))
             {
                 await writer.AddAsync(stored, cancellationToken);
             }
 
             await writer.FlushAsync(cancellationToken);
+            foreach (var statement in rebuild)
+            {
+                await using var create = DbCommands.Create(connection, transaction, statement);
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
             if (allOrNothing && conflicts.Count > 0)
             {
                 await scope.RollbackAsync(cancellationToken);
