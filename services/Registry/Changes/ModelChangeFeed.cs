@@ -7,7 +7,8 @@ namespace Microservices.Registry.Changes;
 
 /// <summary>
 /// Delivers every committed change to the watchers of its owner, in commit order, within this
-/// process (Watch's source; cross-replica delivery, e.g. PostgreSQL LISTEN/NOTIFY, comes later).
+/// process (Watch's source). Changes committed by other replicas arrive through
+/// <see cref="PostgresChangeRelay"/> and <see cref="PublishRelayed"/>.
 /// Publishing never blocks a write: each watcher has a bounded buffer, and a watcher that lets
 /// it fill is ended with Aborted rather than silently missing changes.
 /// </summary>
@@ -45,7 +46,19 @@ internal sealed class ModelChangeFeed
         return watch;
     }
 
+    /// <summary>A change committed here: delivered to local watchers and raised as <see cref="Committed"/>.</summary>
     public void Publish(ModelChangeKind kind, RegisteredModel model, DateTimeOffset committedAt)
+    {
+        // Delivered first and unconditionally: Committed?.Invoke(Deliver(...)) would skip delivery with no subscriber.
+        var change = Deliver(kind, model, committedAt);
+        Committed?.Invoke(change);
+    }
+
+    /// <summary>A change another replica committed: delivered to local watchers only (it is not relayed back).</summary>
+    public void PublishRelayed(ModelChangeKind kind, RegisteredModel model, DateTimeOffset committedAt) =>
+        Deliver(kind, model, committedAt);
+
+    private ModelChange Deliver(ModelChangeKind kind, RegisteredModel model, DateTimeOffset committedAt)
     {
         ModelChange change;
 
@@ -70,7 +83,7 @@ internal sealed class ModelChangeFeed
             }
         }
 
-        Committed?.Invoke(change);
+        return change;
     }
 }
 

@@ -60,6 +60,16 @@ internal static class Extensions
 
         // Checks and migrates the database before the host serves anything; a failure stops the host.
         services.AddHostedService<StoreInitializer>();
+        if (options.Kind.Equals("postgres", StringComparison.OrdinalIgnoreCase) || options.Kind.Equals("postgresql", StringComparison.OrdinalIgnoreCase))
+        {
+            // Several replicas share the database: Watch on any of them sees every replica's writes.
+            services.AddHostedService(provider => new PostgresChangeRelay(
+                options.Postgres.ConnectionString!,
+                provider.GetRequiredService<ModelChangeFeed>(),
+                provider.GetRequiredService<IModelStore>(),
+                provider.GetRequiredService<ILogger<PostgresChangeRelay>>()));
+        }
+
         services.AddHostedService<RedisWarmup>();
         return services;
     }
