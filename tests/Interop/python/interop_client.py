@@ -7,13 +7,13 @@ assertions defined there. Exit 0 when every requested case passes, 1 otherwise.
 
 import argparse
 import os
-import queue
 import sys
 
 import grpc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protogen  # noqa: E402
+from request_pipe import RequestPipe  # noqa: E402
 
 REQUEST_SIZES = [27182, 8, 1828, 45904]
 RESPONSE_SIZES = [31415, 9, 2653, 58979]
@@ -68,30 +68,6 @@ def expect_error(call, *args, **kwargs):
 def metadata_value(metadata, key):
     values = [md.value for md in metadata or () if md.key == key]
     return values[0] if values else None
-
-
-class RequestPipe:
-    """A request iterator the test feeds by hand; close() half-closes the stream."""
-
-    _END = object()
-
-    def __init__(self):
-        self._queue = queue.Queue()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        item = self._queue.get()
-        if item is self._END:
-            raise StopIteration
-        return item
-
-    def add(self, request):
-        self._queue.put(request)
-
-    def close(self):
-        self._queue.put(self._END)
 
 
 class Client:

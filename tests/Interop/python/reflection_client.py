@@ -11,7 +11,6 @@ missing dependencies); no generated code of the server's contracts is used.
 
 import argparse
 import os
-import queue
 import sys
 
 import grpc
@@ -19,6 +18,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, messag
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protogen  # noqa: E402
+from request_pipe import RequestPipe  # noqa: E402
 
 GRPC_PROTOS = "/usr/share/grpc-proto"
 STATUS_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
@@ -26,30 +26,6 @@ STATUS_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 class ReflectionError(Exception):
     pass
-
-
-class _Requests:
-    """Request iterator for the reflection stream, fed one request at a time."""
-
-    _END = object()
-
-    def __init__(self):
-        self._queue = queue.Queue()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        item = self._queue.get()
-        if item is self._END:
-            raise StopIteration
-        return item
-
-    def add(self, request):
-        self._queue.put(request)
-
-    def close(self):
-        self._queue.put(self._END)
 
 
 class Reflection:
@@ -62,7 +38,7 @@ class Reflection:
             request_serializer=self.pb.ServerReflectionRequest.SerializeToString,
             response_deserializer=self.pb.ServerReflectionResponse.FromString,
         )
-        self._requests = _Requests()
+        self._requests = RequestPipe()
         self._responses = method(self._requests, timeout=timeout)
         self.files = {}  # file name -> FileDescriptorProto, as returned by the server
 
