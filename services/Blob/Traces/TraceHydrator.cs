@@ -10,14 +10,13 @@ namespace Microservices.Blob.Traces;
 /// base) becomes the data: URI it came from, streamed from the blob's bytes. Everything else
 /// passes through byte for byte.
 /// </summary>
-internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = false)
+internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = false) : TraceCodec
 {
     private static readonly byte[] Http = "http"u8.ToArray();
     private static readonly byte[] Stem = Encoding.ASCII.GetBytes(BlobReference.MarkerStem);
     private static readonly SearchValues<byte> UrlDelimiters = SearchValues.Create("\0\t\n\v\f\r \"'()<>[]`\\{}|^"u8);
     internal const int Lookahead = BlobReference.MaxGatewayLength + 64 + 400;
 
-    private long _outputBytes;
     private int _references;
     private int _missing;
 
@@ -29,16 +28,9 @@ internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = 
             var index = window.Span.IndexOf(Http);
             if (index < 0)
             {
-                var keep = window.Eof ? 0 : Math.Min(window.Available, Http.Length - 1);
-                await EmitAsync(output, window, window.Available - keep, cancellationToken).ConfigureAwait(false);
-                if (window.Eof && window.Available == 0)
+                if (!await PassUnmatchedAsync(output, window, Http.Length, cancellationToken).ConfigureAwait(false))
                 {
                     break;
-                }
-
-                if (!window.Eof)
-                {
-                    await window.EnsureAsync(window.Available + 1, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -95,7 +87,7 @@ internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = 
         }
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new HydrateSummary(window.Position, _outputBytes, _references, _missing);
+        return new HydrateSummary(window.Position, OutputBytes, _references, _missing);
     }
 
     /// <summary>
@@ -169,22 +161,5 @@ internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = 
         media = decoded;
         length = hashStart + typeStart + typeLength + 6 + digitCount;
         return true;
-    }
-
-    private async ValueTask EmitAsync(Stream output, ByteWindow window, int count, CancellationToken cancellationToken)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
-
-        await WriteAsync(output, window.Memory[..count], cancellationToken).ConfigureAwait(false);
-        window.Advance(count);
-    }
-
-    private async ValueTask WriteAsync(Stream output, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-    {
-        await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-        _outputBytes += bytes.Length;
     }
 }

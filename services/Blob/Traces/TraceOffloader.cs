@@ -14,7 +14,7 @@ namespace Microservices.Blob.Traces;
 /// A payload is offloaded only when it is canonical base64 (re-encoding the bytes gives the same
 /// text back, which is what makes hydrate exact); anything else stays inline untouched.
 /// </summary>
-internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options)
+internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options) : TraceCodec
 {
     private static readonly byte[] DataPrefix = "data:"u8.ToArray();
     private static readonly byte[] Http = "http"u8.ToArray();
@@ -25,7 +25,6 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-/;="u8);
 
     private readonly MemoryStream _payloadMemory = new();
-    private long _outputBytes;
     private int _dataUris;
     private int _offloaded;
     private int _stored;
@@ -42,17 +41,9 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
             var index = dataAt < 0 ? httpAt : httpAt < 0 ? dataAt : Math.Min(dataAt, httpAt);
             if (index < 0)
             {
-                // Keep a tail that could be the start of "data:" split across reads.
-                var keep = window.Eof ? 0 : Math.Min(window.Available, DataPrefix.Length - 1);
-                await EmitAsync(output, window, window.Available - keep, cancellationToken).ConfigureAwait(false);
-                if (window.Eof && window.Available == 0)
+                if (!await PassUnmatchedAsync(output, window, DataPrefix.Length, cancellationToken).ConfigureAwait(false))
                 {
                     break;
-                }
-
-                if (!window.Eof)
-                {
-                    await window.EnsureAsync(window.Available + 1, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -82,7 +73,7 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
         }
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new OffloadSummary(window.Position, _outputBytes, _dataUris, _offloaded, _stored, _storedBytes, _leftInline);
+        return new OffloadSummary(window.Position, OutputBytes, _dataUris, _offloaded, _stored, _storedBytes, _leftInline);
     }
 
     /// <summary>
@@ -280,21 +271,4 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
         (byte)'+' => 62,
         _ => 63,
     };
-
-    private async ValueTask EmitAsync(Stream output, ByteWindow window, int count, CancellationToken cancellationToken)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
-
-        await WriteAsync(output, window.Memory[..count], cancellationToken).ConfigureAwait(false);
-        window.Advance(count);
-    }
-
-    private async ValueTask WriteAsync(Stream output, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-    {
-        await output.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-        _outputBytes += bytes.Length;
-    }
 }
