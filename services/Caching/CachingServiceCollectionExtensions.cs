@@ -15,7 +15,7 @@ public static class CachingServiceCollectionExtensions
     /// share Redis (L2, invalidation, locks, limits); without it everything runs in-process.
     /// Tuning keys (all optional): Cache:Version, Cache:L1MaxBytes, Cache:DefaultExpiry,
     /// Cache:DefaultLocalExpiry, Cache:RedisTimeout, Cache:BreakerFailureThreshold,
-    /// Cache:BreakerOpenDuration (TimeSpans as "00:00:05").
+    /// Cache:BreakerOpenDuration, Cache:FenceLifetime (TimeSpans as "00:00:05").
     /// </summary>
     public static IServiceCollection AddTwoLevelCache(this IServiceCollection services, IConfiguration configuration, string servicePrefix)
     {
@@ -50,6 +50,7 @@ public static class CachingServiceCollectionExtensions
             RedisTimeout = Time(section, "RedisTimeout", defaults.RedisTimeout),
             BreakerFailureThreshold = Int(section, "BreakerFailureThreshold", defaults.BreakerFailureThreshold),
             BreakerOpenDuration = Time(section, "BreakerOpenDuration", defaults.BreakerOpenDuration),
+            FenceLifetime = Time(section, "FenceLifetime", defaults.FenceLifetime),
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Microservices.Caching.L1;
+using Microservices.Caching.L2;
 using Microservices.Caching.Resilience;
 using Microservices.Caching.Telemetry;
 using Microservices.Redis;
@@ -8,7 +9,8 @@ namespace Microservices.Caching;
 
 /// <summary>
 /// L1 (bytes-bounded LRU) over L2 (Redis). Writes go to Redis and then announce the key on the
-/// prefix's invalidation channel; every other instance evicts it from its L1. Each Redis call is
+/// prefix's invalidation channel; every other instance evicts it from its L1. Loads fill Redis
+/// only if no write happened since they started (<see cref="WriteFence"/>). Each Redis call is
 /// bounded by <see cref="TwoLevelCacheOptions.RedisTimeout"/> and guarded by a circuit breaker, and
 /// any Redis failure turns into "not cached" rather than an error.
 /// </summary>
@@ -40,7 +42,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         _l1 = new LruMemoryCache(options.L1MaxBytes, time);
         _breaker = new CircuitBreaker(options.BreakerFailureThreshold, options.BreakerOpenDuration, time);
         _metrics = new CacheMetrics(options.KeyPrefix, () => (int)_breaker.State, () => _l1.Bytes, () => _l1.Count);
-        _invalidationChannel = options.KeyPrefix + "__invalidate";
+        _invalidationChannel = options.KeyPrefix + WriteFence.ReservedPrefix + "invalidate";
         _subscription = SubscribeAsync();
     }
 
@@ -57,6 +59,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
+        CheckKey(key);
         if (_l1.TryGet(key, out var local))
         {
             _metrics.Hit("l1");
@@ -78,6 +81,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     public async Task<byte[]?> GetOrCreateAsync(string key, Func<CancellationToken, Task<byte[]?>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
+        CheckKey(key);
         if (_l1.TryGet(key, out var local))
         {
             _metrics.Hit("l1");
@@ -91,17 +95,22 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     public async Task SetAsync(string key, byte[] value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
+        CheckKey(key);
         var stored = Copy(value);
         Invalidate(key);
         _l1.Set(key, stored, LocalExpiry(options));
-        await SetRemoteAsync(key, stored, options, cancellationToken).ConfigureAwait(false);
+        var expiry = Expiry(options);
+        object[] args = [WriteFence.NewToken(), FenceMilliseconds, CacheEnvelope.Wrap(stored, _time.GetUtcNow() + expiry), Milliseconds(expiry)];
+        await TryRedisAsync("set", (redis, ct) => redis.EvalAsync(WriteFence.ReplaceScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
         await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task RemoveAsync(string key, CancellationToken cancellationToken = default)
     {
+        CheckKey(key);
         Invalidate(key);
-        await TryRedisAsync("remove", (redis, ct) => redis.UnlinkAsync([RedisKeyOf(key)], ct), cancellationToken).ConfigureAwait(false);
+        object[] args = [WriteFence.NewToken(), FenceMilliseconds];
+        await TryRedisAsync("remove", (redis, ct) => redis.EvalAsync(WriteFence.RemoveScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
         await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
     }
 
@@ -123,11 +132,15 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     private async Task<byte[]?> LoadAsync(string key, Func<CancellationToken, Task<byte[]?>> factory, CacheEntryOptions? options, CancellationToken cancellationToken)
     {
         var generation = Generation(key);
-        if (await GetRemoteAsync(key, cancellationToken).ConfigureAwait(false) is { } remote)
+        var started = _time.GetTimestamp();
+
+        // The entry and its fence in one round trip; null when Redis could not be asked.
+        var remote = await TryRedisAsync("get", (redis, ct) => redis.GetManyAsync(FencedKeysOf(key), ct), cancellationToken).ConfigureAwait(false);
+        if (Unwrap(remote?[0]) is { } hit)
         {
             _metrics.Hit("l2");
-            PutLocal(key, remote.Payload, Min(LocalExpiry(options), remote.Remaining), generation);
-            return remote.Payload;
+            PutLocal(key, hit.Payload, Min(LocalExpiry(options), hit.Remaining), generation);
+            return hit.Payload;
         }
 
         _metrics.Miss();
@@ -139,13 +152,21 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
         loaded = Copy(loaded);
         PutLocal(key, loaded, LocalExpiry(options), generation);
-        await SetRemoteAsync(key, loaded, options, cancellationToken).ConfigureAwait(false);
+
+        // A fence older than half its lifetime may have expired in Redis and no longer prove anything.
+        if (remote is not null && _time.GetElapsedTime(started) < _options.FenceLifetime / 2)
+        {
+            await FillRemoteAsync(key, loaded, remote[1] ?? [], options, cancellationToken).ConfigureAwait(false);
+        }
+
         return loaded;
     }
 
-    private async Task<(byte[] Payload, TimeSpan Remaining)?> GetRemoteAsync(string key, CancellationToken cancellationToken)
+    private async Task<(byte[] Payload, TimeSpan Remaining)?> GetRemoteAsync(string key, CancellationToken cancellationToken) =>
+        Unwrap(await TryRedisAsync("get", (redis, ct) => redis.GetAsync(RedisKeyOf(key), ct), cancellationToken).ConfigureAwait(false));
+
+    private (byte[] Payload, TimeSpan Remaining)? Unwrap(byte[]? stored)
     {
-        var stored = await TryRedisAsync("get", (redis, ct) => redis.GetAsync(RedisKeyOf(key), ct), cancellationToken).ConfigureAwait(false);
         if (stored is null || !CacheEnvelope.TryUnwrap(stored, out var payload, out var expiresAt))
         {
             return null;
@@ -155,11 +176,15 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         return remaining > TimeSpan.Zero ? (payload, remaining) : null;
     }
 
-    private Task SetRemoteAsync(string key, byte[] payload, CacheEntryOptions? options, CancellationToken cancellationToken)
+    private async Task FillRemoteAsync(string key, byte[] payload, byte[] fenceSeen, CacheEntryOptions? options, CancellationToken cancellationToken)
     {
         var expiry = Expiry(options);
-        var stored = CacheEnvelope.Wrap(payload, _time.GetUtcNow() + expiry);
-        return TryRedisAsync("set", (redis, ct) => redis.SetAsync(RedisKeyOf(key), stored, expiry, cancellationToken: ct), cancellationToken);
+        object[] args = [fenceSeen, CacheEnvelope.Wrap(payload, _time.GetUtcNow() + expiry), Milliseconds(expiry)];
+        var reply = await TryRedisAsync("fill", (redis, ct) => redis.EvalAsync(WriteFence.FillScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
+        if (reply?.Integer == 0)
+        {
+            _metrics.FillRefused();
+        }
     }
 
     /// <summary>
@@ -286,6 +311,21 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     private static int Stripe(string key) => (StringComparer.Ordinal.GetHashCode(key) & int.MaxValue) % GenerationStripes;
 
     private RedisKey RedisKeyOf(string key) => _options.KeyPrefix + key;
+
+    private RedisKey[] FencedKeysOf(string key) => [RedisKeyOf(key), _options.KeyPrefix + WriteFence.FenceKeyOf(key)];
+
+    private long FenceMilliseconds => Milliseconds(_options.FenceLifetime);
+
+    private static long Milliseconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalMilliseconds));
+
+    private static void CheckKey(string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (key.StartsWith(WriteFence.ReservedPrefix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Cache keys starting with '{WriteFence.ReservedPrefix}' are reserved for the cache itself.", nameof(key));
+        }
+    }
 
     private TimeSpan Expiry(CacheEntryOptions? options) => options?.Expiry ?? _options.DefaultExpiry;
 

@@ -22,6 +22,12 @@ public sealed class TwoLevelCacheOptions
     /// <summary>Longest a request waits for Redis before serving from the origin instead.</summary>
     public TimeSpan RedisTimeout { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long Redis remembers that a key was written (its fence). A load that started before a
+    /// write may not fill Redis after it; a load slower than half this never fills Redis at all.
+    /// </summary>
+    public TimeSpan FenceLifetime { get; init; } = TimeSpan.FromMinutes(1);
+
     public int BreakerFailureThreshold { get; init; } = 5;
 
     public TimeSpan BreakerOpenDuration { get; init; } = TimeSpan.FromSeconds(5);

@@ -16,7 +16,7 @@ internal sealed class Pod : IAsyncDisposable
 
     public TwoLevelCache Cache { get; }
 
-    public static async Task<Pod> StartAsync(RedisServer server, string prefix = "svc", int version = 1, TimeSpan? redisTimeout = null, TimeSpan? breakerOpen = null)
+    public static async Task<Pod> StartAsync(RedisServer server, string prefix = "svc", int version = 1, TimeSpan? redisTimeout = null, TimeSpan? breakerOpen = null, TimeSpan? fenceLifetime = null)
     {
         var redis = await RedisClientFactory.ConnectAsync($"{server.Endpoint},abortConnect=false,connectTimeout=300,syncTimeout=2000");
         var cache = new TwoLevelCache(
@@ -27,6 +27,7 @@ internal sealed class Pod : IAsyncDisposable
                 RedisTimeout = redisTimeout ?? TimeSpan.FromMilliseconds(500),
                 BreakerFailureThreshold = 3,
                 BreakerOpenDuration = breakerOpen ?? TimeSpan.FromMilliseconds(300),
+                FenceLifetime = fenceLifetime ?? TimeSpan.FromMinutes(1),
             },
             redis);
         await cache.Subscribed;

@@ -16,6 +16,7 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _misses;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _invalidations;
+    private readonly Counter<long> _fillsRefused;
     private readonly KeyValuePair<string, object?> _prefixTag;
 
     public CacheMetrics(string prefix, Func<int> breakerState, Func<long> l1Bytes, Func<long> l1Entries)
@@ -26,6 +27,7 @@ internal sealed class CacheMetrics : IDisposable
         _misses = _meter.CreateCounter<long>("cache.misses", "{request}", "Lookups that went to the origin.");
         _errors = _meter.CreateCounter<long>("cache.errors", "{error}", "Redis operations that failed or timed out (tag cache.operation); the request itself was still served.");
         _invalidations = _meter.CreateCounter<long>("cache.invalidations", "{message}", "Evictions announced by other replicas and applied to this L1.");
+        _fillsRefused = _meter.CreateCounter<long>("cache.fills.refused", "{fill}", "Loads whose value was not written to Redis because the key was written or removed while they loaded.");
         _meter.CreateObservableGauge("cache.breaker.state", () => new Measurement<int>(breakerState(), _prefixTag), null, "Redis circuit breaker: 0 closed, 1 half-open, 2 open.");
         _meter.CreateObservableGauge("cache.l1.size", () => new Measurement<long>(l1Bytes(), _prefixTag), "By", "Approximate bytes held by the in-process level.");
         _meter.CreateObservableGauge("cache.l1.entries", () => new Measurement<long>(l1Entries(), _prefixTag), "{entry}", "Entries held by the in-process level.");
@@ -40,6 +42,8 @@ internal sealed class CacheMetrics : IDisposable
     public void Error(string operation) => _errors.Add(1, new TagList { _prefixTag, new("cache.operation", operation) });
 
     public void Invalidated() => _invalidations.Add(1, _prefixTag);
+
+    public void FillRefused() => _fillsRefused.Add(1, _prefixTag);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -16,9 +16,8 @@ namespace Microservices.Registry.Caching;
 /// that alias is dropped and the store asked instead. That is why a write never needs to know a
 /// model's previous alias to invalidate it.</item>
 /// <item>Writes invalidate after the store has committed (and also when it threw: a commit may
-/// have happened before a cancellation), then once more after <see cref="RegistryCacheOptions.SecondInvalidationDelay"/>:
-/// a read on another instance that loaded the old row just before the commit may put it into
-/// Redis just after the first invalidation; the second one removes it (see README, "Cache").</item>
+/// have happened before a cancellation). A read on another instance that loaded the old row just
+/// before the commit cannot put it back afterwards: the cache's write fence refuses that fill.</item>
 /// </list>
 /// Lists, imports and operator calls go straight to the store.
 /// </summary>
@@ -26,14 +25,12 @@ internal sealed class CachingModelStore : IModelStore
 {
     private readonly IModelStore _inner;
     private readonly ITwoLevelCache _cache;
-    private readonly RegistryCacheOptions _options;
     private readonly CacheEntryOptions _entry;
 
     public CachingModelStore(IModelStore inner, ITwoLevelCache cache, RegistryCacheOptions options)
     {
         _inner = inner;
         _cache = cache;
-        _options = options;
         _entry = new CacheEntryOptions(options.Expiry);
     }
 
@@ -122,32 +119,10 @@ internal sealed class CachingModelStore : IModelStore
         {
             // Not the caller's token: a write that committed must invalidate even if its caller left.
             var keys = written?.Alias is { } alias ? new[] { IdKey(owner, modelId), AliasKey(owner, alias) } : [IdKey(owner, modelId)];
-            await InvalidateAsync(keys).ConfigureAwait(false);
-            if (_options.SecondInvalidationDelay > TimeSpan.Zero)
+            foreach (var key in keys)
             {
-                _ = InvalidateLaterAsync(keys);
+                await _cache.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
             }
-        }
-    }
-
-    private async Task InvalidateAsync(string[] keys)
-    {
-        foreach (var key in keys)
-        {
-            await _cache.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
-        }
-    }
-
-    private async Task InvalidateLaterAsync(string[] keys)
-    {
-        try
-        {
-            await Task.Delay(_options.SecondInvalidationDelay).ConfigureAwait(false);
-            await InvalidateAsync(keys).ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The host is shutting down; its L1 goes with it and Redis entries expire.
         }
     }
 }

@@ -15,10 +15,4 @@ internal sealed class RegistryCacheOptions
 
     /// <summary>Registry:Cache:Expiry — lifetime of an entry in Redis (L1 keeps Cache:DefaultLocalExpiry at most).</summary>
     public TimeSpan Expiry { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>
-    /// Registry:Cache:SecondInvalidationDelay — when a write invalidates again, to remove an old
-    /// value a concurrent read on another instance may have put into Redis during the write. Zero: off (always off without Redis).
-    /// </summary>
-    public TimeSpan SecondInvalidationDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 }

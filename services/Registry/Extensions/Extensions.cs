@@ -37,11 +37,6 @@ internal static class Extensions
         var cacheOptions = new RegistryCacheOptions();
         configuration.GetSection(RegistryCacheOptions.Section).Bind(cacheOptions);
         var cached = UseCache(cacheOptions, options, configuration);
-        if (string.IsNullOrWhiteSpace(configuration["Redis:ConnectionString"]))
-        {
-            // In-process only: the cache's own generation check already keeps a racing read out of L1.
-            cacheOptions.SecondInvalidationDelay = TimeSpan.Zero;
-        }
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options);
