@@ -15,7 +15,8 @@ public static class CachingServiceCollectionExtensions
     /// share Redis (L2, invalidation, locks, limits); without it everything runs in-process.
     /// Tuning keys (all optional): Cache:Version, Cache:L1MaxBytes, Cache:DefaultExpiry,
     /// Cache:DefaultLocalExpiry, Cache:RedisTimeout, Cache:BreakerFailureThreshold,
-    /// Cache:BreakerOpenDuration, Cache:FenceLifetime (TimeSpans as "00:00:05").
+    /// Cache:BreakerOpenDuration, Cache:FenceLifetime, Cache:InvalidationRetryInterval,
+    /// Cache:MaxPendingInvalidations (TimeSpans as "00:00:05").
     /// </summary>
     public static IServiceCollection AddTwoLevelCache(this IServiceCollection services, IConfiguration configuration, string servicePrefix)
     {
@@ -51,6 +52,8 @@ public static class CachingServiceCollectionExtensions
             BreakerFailureThreshold = Int(section, "BreakerFailureThreshold", defaults.BreakerFailureThreshold),
             BreakerOpenDuration = Time(section, "BreakerOpenDuration", defaults.BreakerOpenDuration),
             FenceLifetime = Time(section, "FenceLifetime", defaults.FenceLifetime),
+            InvalidationRetryInterval = Time(section, "InvalidationRetryInterval", defaults.InvalidationRetryInterval),
+            MaxPendingInvalidations = Int(section, "MaxPendingInvalidations", defaults.MaxPendingInvalidations),
         };
     }
 

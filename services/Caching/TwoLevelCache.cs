@@ -10,7 +10,8 @@ namespace Microservices.Caching;
 /// <summary>
 /// L1 (bytes-bounded LRU) over L2 (Redis). Writes go to Redis and then announce the key on the
 /// prefix's invalidation channel; every other instance evicts it from its L1. Loads fill Redis
-/// only if no write happened since they started (<see cref="WriteFence"/>). Each Redis call is
+/// only if no write happened since they started (<see cref="WriteFence"/>); an invalidation that
+/// could not reach Redis is retried until it does (<see cref="RetriedInvalidations"/>). Each Redis call is
 /// bounded by <see cref="TwoLevelCacheOptions.RedisTimeout"/> and guarded by a circuit breaker, and
 /// any Redis failure turns into "not cached" rather than an error.
 /// </summary>
@@ -19,6 +20,13 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     // A load started before an invalidation must not put its (possibly old) value into L1.
     // Striped counters give that check without per-key state.
     private const int GenerationStripes = 1024;
+
+    // Scanning a prefix's entries is the rare recovery after too many failed invalidations: SCAN
+    // walks the whole database, which may take far longer than a lookup.
+    private static readonly TimeSpan FlushBudget = TimeSpan.FromMinutes(5);
+
+    // Announced instead of a key (which can't be empty): every replica clears its whole L1.
+    private const string ClearAllKey = "";
 
     private readonly TwoLevelCacheOptions _options;
     private readonly IRedisClient? _redis;
@@ -31,6 +39,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     private readonly string _invalidationChannel;
     private readonly Task<IAsyncDisposable?> _subscription;
     private readonly TimeProvider _time;
+    private readonly RetriedInvalidations? _retries;
     private volatile bool _subscriberLost;
 
     public TwoLevelCache(TwoLevelCacheOptions options, IRedisClient? redis, TimeProvider? time = null)
@@ -41,8 +50,13 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         _redis = redis;
         _l1 = new LruMemoryCache(options.L1MaxBytes, time);
         _breaker = new CircuitBreaker(options.BreakerFailureThreshold, options.BreakerOpenDuration, time);
-        _metrics = new CacheMetrics(options.KeyPrefix, () => (int)_breaker.State, () => _l1.Bytes, () => _l1.Count);
-        _invalidationChannel = options.KeyPrefix + WriteFence.ReservedPrefix + "invalidate";
+        _metrics = new CacheMetrics(options.KeyPrefix, () => (int)_breaker.State, () => _l1.Bytes, () => _l1.Count, () => _retries?.Count ?? 0);
+        _invalidationChannel = options.KeyPrefix + CacheKeyspace.InvalidationChannel;
+        if (redis is not null)
+        {
+            _retries = new RetriedInvalidations(options.MaxPendingInvalidations, options.InvalidationRetryInterval, time, InvalidateRemoteAsync, FlushEntriesAsync, () => _metrics.Error("retry"));
+        }
+
         _subscription = SubscribeAsync();
     }
 
@@ -67,7 +81,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         }
 
         var generation = Generation(key);
-        if (await GetRemoteAsync(key, cancellationToken).ConfigureAwait(false) is { } remote)
+        if (!RemoteMayBeStale(key) && await GetRemoteAsync(key, cancellationToken).ConfigureAwait(false) is { } remote)
         {
             _metrics.Hit("l2");
             PutLocal(key, remote.Payload, Min(_options.DefaultLocalExpiry, remote.Remaining), generation);
@@ -101,8 +115,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         _l1.Set(key, stored, LocalExpiry(options));
         var expiry = Expiry(options);
         object[] args = [WriteFence.NewToken(), FenceMilliseconds, CacheEnvelope.Wrap(stored, _time.GetUtcNow() + expiry), Milliseconds(expiry)];
-        await TryRedisAsync("set", (redis, ct) => redis.EvalAsync(WriteFence.ReplaceScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
-        await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+        await WriteEverywhereAsync("set", key, WriteFence.ReplaceScript, args, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task RemoveAsync(string key, CancellationToken cancellationToken = default)
@@ -110,8 +123,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         CheckKey(key);
         Invalidate(key);
         object[] args = [WriteFence.NewToken(), FenceMilliseconds];
-        await TryRedisAsync("remove", (redis, ct) => redis.EvalAsync(WriteFence.RemoveScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
-        await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+        await WriteEverywhereAsync("remove", key, WriteFence.RemoveScript, args, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -126,6 +138,11 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
             _redis.ConnectionStateChanged -= OnConnectionStateChanged;
         }
 
+        if (_retries is not null)
+        {
+            await _retries.DisposeAsync().ConfigureAwait(false);
+        }
+
         _metrics.Dispose();
     }
 
@@ -133,9 +150,14 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     {
         var generation = Generation(key);
         var started = _time.GetTimestamp();
+        if (RemoteMayBeStale(key))
+        {
+            _metrics.Miss();
+            return PutLoaded(key, await factory(cancellationToken).ConfigureAwait(false), options, generation);
+        }
 
-        // The entry and its fence in one round trip; null when Redis could not be asked.
-        var remote = await TryRedisAsync("get", (redis, ct) => redis.GetManyAsync(FencedKeysOf(key), ct), cancellationToken).ConfigureAwait(false);
+        // The entry, its fence and the flush token in one round trip; null when Redis could not be asked.
+        var remote = await TryRedisAsync("get", (redis, ct) => redis.GetManyAsync(LoadKeysOf(key), ct), cancellationToken).ConfigureAwait(false);
         if (Unwrap(remote?[0]) is { } hit)
         {
             _metrics.Hit("l2");
@@ -144,7 +166,22 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         }
 
         _metrics.Miss();
-        var loaded = await factory(cancellationToken).ConfigureAwait(false);
+        if (PutLoaded(key, await factory(cancellationToken).ConfigureAwait(false), options, generation) is not { } loaded)
+        {
+            return null;
+        }
+
+        // A fence older than half its lifetime may have expired in Redis and no longer prove anything.
+        if (remote is not null && _time.GetElapsedTime(started) < _options.FenceLifetime / 2)
+        {
+            await FillRemoteAsync(key, loaded, remote[1] ?? [], remote[2] ?? [], options, cancellationToken).ConfigureAwait(false);
+        }
+
+        return loaded;
+    }
+
+    private byte[]? PutLoaded(string key, byte[]? loaded, CacheEntryOptions? options, long generation)
+    {
         if (loaded is null)
         {
             return null;
@@ -152,15 +189,77 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
         loaded = Copy(loaded);
         PutLocal(key, loaded, LocalExpiry(options), generation);
-
-        // A fence older than half its lifetime may have expired in Redis and no longer prove anything.
-        if (remote is not null && _time.GetElapsedTime(started) < _options.FenceLifetime / 2)
-        {
-            await FillRemoteAsync(key, loaded, remote[1] ?? [], options, cancellationToken).ConfigureAwait(false);
-        }
-
         return loaded;
     }
+
+    /// <summary>Writes Redis (a fenced script) and announces the key; on any failure the invalidation is retried later.</summary>
+    private async Task WriteEverywhereAsync(string operation, string key, string script, object[] args, CancellationToken cancellationToken)
+    {
+        var landed = false;
+        try
+        {
+            landed = await TryRedisAsync(operation, (redis, ct) => redis.EvalAsync(script, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false) is not null
+                && await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!landed)
+            {
+                _retries?.Add(key);
+            }
+        }
+    }
+
+    private async Task<bool> InvalidateRemoteAsync(string key, CancellationToken cancellationToken)
+    {
+        object[] args = [WriteFence.NewToken(), FenceMilliseconds];
+        return await TryRedisAsync("remove", (redis, ct) => redis.EvalAsync(WriteFence.RemoveScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false) is not null
+            && await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Unlinks every cache entry of the prefix (not the cache's own keys) and tells every replica to
+    /// clear its L1. The flush token changes first, so a load that read the origin before the flush
+    /// can't fill Redis after SCAN passed its key.
+    /// </summary>
+    private async Task<bool> FlushEntriesAsync(CancellationToken cancellationToken)
+    {
+        const int Batch = 500;
+        var reserved = Encoding.UTF8.GetBytes(_options.KeyPrefix + CacheKeyspace.Reserved);
+        var pattern = GlobEscape(_options.KeyPrefix) + "*";
+        var flushed = await TryRedisAsync(
+            "flush",
+            async (redis, ct) =>
+            {
+                await redis.SetAsync(FlushTokenKey, WriteFence.NewToken(), _options.FenceLifetime, cancellationToken: ct).ConfigureAwait(false);
+                var keys = new List<RedisKey>(Batch);
+                await foreach (var key in redis.ScanAsync(pattern, Batch, ct).ConfigureAwait(false))
+                {
+                    if (!key.AsSpan().StartsWith(reserved))
+                    {
+                        keys.Add(key);
+                    }
+
+                    if (keys.Count == Batch)
+                    {
+                        await redis.UnlinkAsync(keys, ct).ConfigureAwait(false);
+                        keys.Clear();
+                    }
+                }
+
+                if (keys.Count > 0)
+                {
+                    await redis.UnlinkAsync(keys, ct).ConfigureAwait(false);
+                }
+
+                return true;
+            },
+            cancellationToken,
+            FlushBudget).ConfigureAwait(false);
+        return flushed && await PublishInvalidationAsync(ClearAllKey, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool RemoteMayBeStale(string key) => _retries?.Covers(key) == true;
 
     private async Task<(byte[] Payload, TimeSpan Remaining)?> GetRemoteAsync(string key, CancellationToken cancellationToken) =>
         Unwrap(await TryRedisAsync("get", (redis, ct) => redis.GetAsync(RedisKeyOf(key), ct), cancellationToken).ConfigureAwait(false));
@@ -176,11 +275,11 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         return remaining > TimeSpan.Zero ? (payload, remaining) : null;
     }
 
-    private async Task FillRemoteAsync(string key, byte[] payload, byte[] fenceSeen, CacheEntryOptions? options, CancellationToken cancellationToken)
+    private async Task FillRemoteAsync(string key, byte[] payload, byte[] fenceSeen, byte[] flushSeen, CacheEntryOptions? options, CancellationToken cancellationToken)
     {
         var expiry = Expiry(options);
-        object[] args = [fenceSeen, CacheEnvelope.Wrap(payload, _time.GetUtcNow() + expiry), Milliseconds(expiry)];
-        var reply = await TryRedisAsync("fill", (redis, ct) => redis.EvalAsync(WriteFence.FillScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
+        object[] args = [fenceSeen, flushSeen, CacheEnvelope.Wrap(payload, _time.GetUtcNow() + expiry), Milliseconds(expiry)];
+        var reply = await TryRedisAsync("fill", (redis, ct) => redis.EvalAsync(WriteFence.FillScript, LoadKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
         if (reply?.Integer == 0)
         {
             _metrics.FillRefused();
@@ -191,7 +290,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     /// Runs one Redis operation within the cache's time budget. Returns default when Redis is not
     /// configured, the breaker is open, or the operation fails; only the caller's own cancellation throws.
     /// </summary>
-    private async Task<T?> TryRedisAsync<T>(string operation, Func<IRedisClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T?> TryRedisAsync<T>(string operation, Func<IRedisClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken, TimeSpan? budget = null)
     {
         if (_redis is null || !_breaker.TryAcquire())
         {
@@ -206,16 +305,17 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
             return default;
         }
 
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(_options.RedisTimeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(budget ?? _options.RedisTimeout);
         try
         {
-            var result = await call(_redis, budget.Token).ConfigureAwait(false);
+            var result = await call(_redis, timeout.Token).ConfigureAwait(false);
             _breaker.RecordSuccess();
             return result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            _breaker.RecordAbandoned();
             throw;
         }
         catch (Exception ex) when (ex is RedisException or OperationCanceledException or ObjectDisposedException)
@@ -226,13 +326,21 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         }
     }
 
-    private async Task PublishInvalidationAsync(string key, CancellationToken cancellationToken)
+    /// <summary>Announces the key (<see cref="ClearAllKey"/>: everything) to the other replicas; false if Redis could not be told.</summary>
+    private async Task<bool> PublishInvalidationAsync(string key, CancellationToken cancellationToken)
     {
         var keyBytes = Encoding.UTF8.GetBytes(key);
         var message = new byte[_instanceId.Length + keyBytes.Length];
         _instanceId.CopyTo(message, 0);
         keyBytes.CopyTo(message, _instanceId.Length);
-        await TryRedisAsync("publish", (redis, ct) => redis.PublishAsync(_invalidationChannel, message, ct), cancellationToken).ConfigureAwait(false);
+        return await TryRedisAsync(
+            "publish",
+            async (redis, ct) =>
+            {
+                await redis.PublishAsync(_invalidationChannel, message, ct).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IAsyncDisposable?> SubscribeAsync()
@@ -263,7 +371,16 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
             return;
         }
 
-        Invalidate(Encoding.UTF8.GetString(message.Payload.AsSpan(_instanceId.Length)));
+        var key = Encoding.UTF8.GetString(message.Payload.AsSpan(_instanceId.Length));
+        if (key.Length == 0)
+        {
+            ForgetLocal();
+        }
+        else
+        {
+            Invalidate(key);
+        }
+
         _metrics.Invalidated();
     }
 
@@ -283,13 +400,18 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
             _subscriberLost = false;
 
             // Invalidations published while we were not subscribed are lost: forget everything local.
-            for (var i = 0; i < _generations.Length; i++)
-            {
-                Interlocked.Increment(ref _generations[i]);
-            }
-
-            _l1.Clear();
+            ForgetLocal();
         }
+    }
+
+    private void ForgetLocal()
+    {
+        for (var i = 0; i < _generations.Length; i++)
+        {
+            Interlocked.Increment(ref _generations[i]);
+        }
+
+        _l1.Clear();
     }
 
     private void Invalidate(string key)
@@ -312,7 +434,14 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
     private RedisKey RedisKeyOf(string key) => _options.KeyPrefix + key;
 
-    private RedisKey[] FencedKeysOf(string key) => [RedisKeyOf(key), _options.KeyPrefix + WriteFence.FenceKeyOf(key)];
+    private RedisKey[] FencedKeysOf(string key) => [RedisKeyOf(key), _options.KeyPrefix + CacheKeyspace.Fence(key)];
+
+    private RedisKey[] LoadKeysOf(string key) => [RedisKeyOf(key), _options.KeyPrefix + CacheKeyspace.Fence(key), FlushTokenKey];
+
+    private RedisKey FlushTokenKey => _options.KeyPrefix + CacheKeyspace.FlushToken;
+
+    private static string GlobEscape(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"[\\*?\[\]]", @"\$0");
 
     private long FenceMilliseconds => Milliseconds(_options.FenceLifetime);
 
@@ -321,9 +450,9 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     private static void CheckKey(string key)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        if (key.StartsWith(WriteFence.ReservedPrefix, StringComparison.Ordinal))
+        if (CacheKeyspace.IsReserved(key))
         {
-            throw new ArgumentException($"Cache keys starting with '{WriteFence.ReservedPrefix}' are reserved for the cache itself.", nameof(key));
+            throw new ArgumentException($"Cache keys starting with '{CacheKeyspace.Reserved}' are reserved for the cache itself.", nameof(key));
         }
     }
 

@@ -28,6 +28,15 @@ public sealed class TwoLevelCacheOptions
     /// </summary>
     public TimeSpan FenceLifetime { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often a write's invalidation that could not reach Redis is tried again.</summary>
+    public TimeSpan InvalidationRetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Failed invalidations tracked key by key; beyond this, every entry of the prefix is flushed
+    /// from Redis (and every L1 cleared) once Redis answers again.
+    /// </summary>
+    public int MaxPendingInvalidations { get; init; } = 10_000;
+
     public int BreakerFailureThreshold { get; init; } = 5;
 
     public TimeSpan BreakerOpenDuration { get; init; } = TimeSpan.FromSeconds(5);

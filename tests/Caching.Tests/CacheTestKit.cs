@@ -16,9 +16,14 @@ internal sealed class Pod : IAsyncDisposable
 
     public TwoLevelCache Cache { get; }
 
-    public static async Task<Pod> StartAsync(RedisServer server, string prefix = "svc", int version = 1, TimeSpan? redisTimeout = null, TimeSpan? breakerOpen = null, TimeSpan? fenceLifetime = null)
+    public static async Task<Pod> StartAsync(RedisServer server, string prefix = "svc", int version = 1, TimeSpan? redisTimeout = null, TimeSpan? breakerOpen = null, TimeSpan? fenceLifetime = null, TimeSpan? retryInterval = null, int maxPending = 10_000)
     {
         var redis = await RedisClientFactory.ConnectAsync($"{server.Endpoint},abortConnect=false,connectTimeout=300,syncTimeout=2000");
+
+        // A first attempt slower than connectTimeout (a busy machine) returns a client still connecting;
+        // the cache would count its first calls as errors ("not connected").
+        await Eventually.TrueAsync(() => Task.FromResult(redis.IsConnected), "the pod's Redis client connected", 10_000);
+        await redis.PingAsync();
         var cache = new TwoLevelCache(
             new TwoLevelCacheOptions
             {
@@ -28,6 +33,8 @@ internal sealed class Pod : IAsyncDisposable
                 BreakerFailureThreshold = 3,
                 BreakerOpenDuration = breakerOpen ?? TimeSpan.FromMilliseconds(300),
                 FenceLifetime = fenceLifetime ?? TimeSpan.FromMinutes(1),
+                InvalidationRetryInterval = retryInterval ?? TimeSpan.FromMilliseconds(200),
+                MaxPendingInvalidations = maxPending,
             },
             redis);
         await cache.Subscribed;

@@ -31,6 +31,21 @@ public sealed class CircuitBreakerTests
     }
 
     [Fact]
+    public void A_probe_whose_caller_gave_up_lets_the_next_caller_probe()
+    {
+        var breaker = new CircuitBreaker(failureThreshold: 1, TimeSpan.FromSeconds(5), _time);
+        breaker.RecordFailure();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(breaker.TryAcquire());
+        Assert.False(breaker.TryAcquire());
+
+        breaker.RecordAbandoned();
+
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+        Assert.True(breaker.TryAcquire());
+    }
+
+    [Fact]
     public void A_failed_probe_opens_it_again_for_a_full_period()
     {
         var breaker = new CircuitBreaker(failureThreshold: 1, TimeSpan.FromSeconds(5), _time);

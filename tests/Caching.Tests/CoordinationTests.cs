@@ -59,8 +59,8 @@ public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<S
         Assert.True(await current.ExtendAsync(TimeSpan.FromSeconds(20)));
         if (backend == "redis")
         {
-            Assert.Equal(current.Token, (await _holderA.ExecuteAsync("GET", [$"svc:v1:lock:{resource}"])).AsString());
-            Assert.InRange(await _holderA.TimeToLiveAsync($"svc:v1:lock:{resource}"), 15, 20);
+            Assert.Equal(current.Token, (await _holderA.ExecuteAsync("GET", [$"svc:v1:__lock:{resource}"])).AsString());
+            Assert.InRange(await _holderA.TimeToLiveAsync($"svc:v1:__lock:{resource}"), 15, 20);
         }
     }
 

@@ -53,8 +53,8 @@ public sealed class RegistrationTests
         await services.GetRequiredService<IFixedWindowRateLimiter>().TryAcquireAsync("u", 5, TimeSpan.FromMinutes(1));
 
         Assert.Equal("v", Encoding.UTF8.GetString(Stored.Payload(await redis.GetAsync("export:v1:k"))!));
-        Assert.Equal(held!.Token, Encoding.UTF8.GetString((await redis.GetAsync("export:v1:lock:job"))!));
-        Assert.Equal(1, await redis.IncrementAsync("export:v1:ratelimit:u", 0));
+        Assert.Equal(held!.Token, Encoding.UTF8.GetString((await redis.GetAsync("export:v1:__lock:job"))!));
+        Assert.Equal(1, await redis.IncrementAsync("export:v1:__ratelimit:u", 0));
     }
 
     [Fact]

@@ -28,7 +28,7 @@ internal sealed class RedisFixedWindowRateLimiter(IRedisClient redis, string key
 
         try
         {
-            var reply = await redis.EvalAsync(Script, [keyPrefix + "ratelimit:" + key], [LeaseToken.Milliseconds(window)], cancellationToken).ConfigureAwait(false);
+            var reply = await redis.EvalAsync(Script, [keyPrefix + CacheKeyspace.RateLimit(key)], [LeaseToken.Milliseconds(window)], cancellationToken).ConfigureAwait(false);
             var count = reply.Elements![0].Integer;
             return new RateLimitDecision(count <= limit, count, limit, TimeSpan.FromMilliseconds(reply.Elements[1].Integer));
         }

@@ -30,7 +30,7 @@ internal sealed class RedisLeaseLockProvider(IRedisClient redis, string keyPrefi
         }
 
         var token = LeaseToken.New();
-        var key = keyPrefix + "lock:" + resource;
+        var key = keyPrefix + CacheKeyspace.Lock(resource);
         var acquired = await Guard(
             () => redis.SetAsync(key, System.Text.Encoding.UTF8.GetBytes(token), TimeSpan.FromMilliseconds(LeaseToken.Milliseconds(lease)), SetCondition.IfNotExists, cancellationToken),
             resource).ConfigureAwait(false);

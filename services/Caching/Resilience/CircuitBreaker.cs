@@ -104,6 +104,15 @@ internal sealed class CircuitBreaker
         Raise(changed);
     }
 
+    /// <summary>The caller gave up before Redis answered: no verdict, but a half-open probe slot is freed for the next caller.</summary>
+    public void RecordAbandoned()
+    {
+        lock (_lock)
+        {
+            _probeInFlight = false;
+        }
+    }
+
     private void Raise(CircuitState? changed)
     {
         if (changed is { } state)

@@ -19,7 +19,7 @@ internal sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _fillsRefused;
     private readonly KeyValuePair<string, object?> _prefixTag;
 
-    public CacheMetrics(string prefix, Func<int> breakerState, Func<long> l1Bytes, Func<long> l1Entries)
+    public CacheMetrics(string prefix, Func<int> breakerState, Func<long> l1Bytes, Func<long> l1Entries, Func<int> pendingInvalidations)
     {
         _meter = new Meter(MeterName);
         _prefixTag = new("cache.prefix", prefix);
@@ -30,6 +30,7 @@ internal sealed class CacheMetrics : IDisposable
         _fillsRefused = _meter.CreateCounter<long>("cache.fills.refused", "{fill}", "Loads whose value was not written to Redis because the key was written or removed while they loaded.");
         _meter.CreateObservableGauge("cache.breaker.state", () => new Measurement<int>(breakerState(), _prefixTag), null, "Redis circuit breaker: 0 closed, 1 half-open, 2 open.");
         _meter.CreateObservableGauge("cache.l1.size", () => new Measurement<long>(l1Bytes(), _prefixTag), "By", "Approximate bytes held by the in-process level.");
+        _meter.CreateObservableGauge("cache.invalidations.pending", () => new Measurement<int>(pendingInvalidations(), _prefixTag), "{key}", "Writes whose invalidation has not reached Redis yet and is being retried.");
         _meter.CreateObservableGauge("cache.l1.entries", () => new Measurement<long>(l1Entries(), _prefixTag), "{entry}", "Entries held by the in-process level.");
     }
 
