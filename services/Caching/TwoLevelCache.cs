@@ -113,8 +113,8 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         var stored = Copy(value);
         Invalidate(key);
         _l1.Set(key, stored, LocalExpiry(options));
-        var expiry = Expiry(options);
-        object[] args = [WriteFence.NewToken(), FenceMilliseconds, CacheEnvelope.Wrap(stored, _time.GetUtcNow() + expiry), Milliseconds(expiry)];
+        var (envelope, expiryMs) = RemoteEntryOf(stored, options);
+        object[] args = [WriteFence.NewToken(), FenceMilliseconds, envelope, expiryMs];
         await WriteEverywhereAsync("set", key, WriteFence.ReplaceScript, args, cancellationToken).ConfigureAwait(false);
     }
 
@@ -122,8 +122,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     {
         CheckKey(key);
         Invalidate(key);
-        object[] args = [WriteFence.NewToken(), FenceMilliseconds];
-        await WriteEverywhereAsync("remove", key, WriteFence.RemoveScript, args, cancellationToken).ConfigureAwait(false);
+        await WriteEverywhereAsync("remove", key, WriteFence.RemoveScript, RemoveArgs(), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -198,8 +197,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         var landed = false;
         try
         {
-            landed = await TryRedisAsync(operation, (redis, ct) => redis.EvalAsync(script, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false) is not null
-                && await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+            landed = await TryWriteRemoteAsync(operation, key, script, args, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -210,11 +208,21 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         }
     }
 
-    private async Task<bool> InvalidateRemoteAsync(string key, CancellationToken cancellationToken)
+    private Task<bool> InvalidateRemoteAsync(string key, CancellationToken cancellationToken) =>
+        TryWriteRemoteAsync("remove", key, WriteFence.RemoveScript, RemoveArgs(), cancellationToken);
+
+    /// <summary>Runs a fenced write script on the key, then announces it; true only if both landed.</summary>
+    private async Task<bool> TryWriteRemoteAsync(string operation, string key, string script, object[] args, CancellationToken cancellationToken) =>
+        await TryRedisAsync(operation, (redis, ct) => redis.EvalAsync(script, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false) is not null
+        && await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+
+    private object[] RemoveArgs() => [WriteFence.NewToken(), FenceMilliseconds];
+
+    /// <summary>What a write or fill stores in Redis: the enveloped payload and its expiry in ms.</summary>
+    private (byte[] Envelope, long ExpiryMs) RemoteEntryOf(byte[] payload, CacheEntryOptions? options)
     {
-        object[] args = [WriteFence.NewToken(), FenceMilliseconds];
-        return await TryRedisAsync("remove", (redis, ct) => redis.EvalAsync(WriteFence.RemoveScript, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false) is not null
-            && await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
+        var expiry = Expiry(options);
+        return (CacheEnvelope.Wrap(payload, _time.GetUtcNow() + expiry), Milliseconds(expiry));
     }
 
     /// <summary>
@@ -277,8 +285,8 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
     private async Task FillRemoteAsync(string key, byte[] payload, byte[] fenceSeen, byte[] flushSeen, CacheEntryOptions? options, CancellationToken cancellationToken)
     {
-        var expiry = Expiry(options);
-        object[] args = [fenceSeen, flushSeen, CacheEnvelope.Wrap(payload, _time.GetUtcNow() + expiry), Milliseconds(expiry)];
+        var (envelope, expiryMs) = RemoteEntryOf(payload, options);
+        object[] args = [fenceSeen, flushSeen, envelope, expiryMs];
         var reply = await TryRedisAsync("fill", (redis, ct) => redis.EvalAsync(WriteFence.FillScript, LoadKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
         if (reply?.Integer == 0)
         {
@@ -436,7 +444,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
     private RedisKey[] FencedKeysOf(string key) => [RedisKeyOf(key), _options.KeyPrefix + CacheKeyspace.Fence(key)];
 
-    private RedisKey[] LoadKeysOf(string key) => [RedisKeyOf(key), _options.KeyPrefix + CacheKeyspace.Fence(key), FlushTokenKey];
+    private RedisKey[] LoadKeysOf(string key) => [.. FencedKeysOf(key), FlushTokenKey];
 
     private RedisKey FlushTokenKey => _options.KeyPrefix + CacheKeyspace.FlushToken;
 
