@@ -13,6 +13,7 @@ import grpc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protogen  # noqa: E402
+from channels import make_channel  # noqa: E402
 from request_pipe import RequestPipe  # noqa: E402
 
 REQUEST_SIZES = [27182, 8, 1828, 45904]
@@ -269,21 +270,6 @@ TEST_CASES = [
     "cancel_after_begin", "cancel_after_first_response", "client_compressed_unary",
     "server_compressed_unary",
 ]
-
-
-def make_channel(args):
-    target = f"{args.server_host}:{args.server_port}"
-    if not args.use_tls:
-        return grpc.insecure_channel(target)
-    root = None
-    if args.ca_file:
-        with open(args.ca_file, "rb") as f:
-            root = f.read()
-    options = []
-    if args.server_host_override:
-        options.append(("grpc.ssl_target_name_override", args.server_host_override))
-        options.append(("grpc.default_authority", args.server_host_override))
-    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=root), options)
 
 
 def run_case(name, args):

@@ -18,6 +18,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, messag
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protogen  # noqa: E402
+from channels import make_channel  # noqa: E402
 from request_pipe import RequestPipe  # noqa: E402
 
 GRPC_PROTOS = "/usr/share/grpc-proto"
@@ -259,20 +260,6 @@ def command_call(reflection, args, channel):
     except grpc.RpcError as error:
         raise ReflectionError(f"{service.full_name}/{method.name} failed: {error.code().name}: {error.details()}")
     print(json_format.MessageToJson(response, descriptor_pool=pool))
-
-
-def make_channel(args):
-    target = f"{args.server_host}:{args.server_port}"
-    if not args.use_tls:
-        return grpc.insecure_channel(target)
-    root = None
-    if args.ca_file:
-        with open(args.ca_file, "rb") as f:
-            root = f.read()
-    options = []
-    if args.server_host_override:
-        options.append(("grpc.ssl_target_name_override", args.server_host_override))
-    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=root), options)
 
 
 def parse_args():
