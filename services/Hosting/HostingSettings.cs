@@ -10,4 +10,10 @@ internal sealed class HostingSettings
     /// before aborting them. Kubernetes' default grace period is 30 s, so stay below it.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// How long the host keeps serving after health turned NOT_SERVING at the start of shutdown,
+    /// so load balancers and clients that watch health move away before the listener closes.
+    /// </summary>
+    public TimeSpan ShutdownDelay { get; set; } = TimeSpan.Zero;
 }

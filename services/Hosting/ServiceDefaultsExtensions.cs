@@ -1,8 +1,13 @@
-using Microservices.Grpc.Server;
+using Grpc.AspNetCore.HealthChecks;
+using Grpc.AspNetCore.Server;
+using Grpc.Net.Compression;
+using Microservices.Hosting.Server;
+using Microservices.Hosting.Health;
 using Microservices.Hosting.Kestrel;
 using Microservices.Hosting.Logging;
 using Microservices.Hosting.Telemetry;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -16,6 +21,7 @@ namespace Microservices.Hosting;
 /// builder.AddServiceDefaults("registry", defaultPort: 50052);
 /// builder.AddRegistryServices();
 /// var app = builder.Build();
+/// app.MapGrpcService&lt;ModelRegistryService&gt;();
 /// app.MapServiceDefaults();
 /// app.Run();
 /// </code>
@@ -23,16 +29,12 @@ namespace Microservices.Hosting;
 public static class ServiceDefaultsExtensions
 {
     /// <summary>
-    /// Configures Kestrel for gRPC (h2c on 127.0.0.1:<paramref name="defaultPort"/> unless
-    /// Kestrel endpoints or urls are configured), our gRPC server (options from section "Grpc"),
-    /// OpenTelemetry tracing and metrics (OTLP when OTEL_EXPORTER_OTLP_*ENDPOINT is set), console
-    /// logging and the shutdown timeout.
+    /// Kestrel for gRPC (h2c on 127.0.0.1:<paramref name="defaultPort"/> unless endpoints are
+    /// configured), Grpc.AspNetCore with limits from section "Grpc", health and reflection,
+    /// OpenTelemetry (OTLP when OTEL_EXPORTER_OTLP_*ENDPOINT is set), console logging and shutdown.
     /// </summary>
-    /// <returns>
-    /// The gRPC server builder, to add the service's implementations and interceptors. A service's
-    /// own extensions can get the same builder again with <c>builder.Services.AddGrpcServer()</c>.
-    /// </returns>
-    public static GrpcServerBuilder AddServiceDefaults(
+    /// <returns>The gRPC server builder, to add a service's own interceptors.</returns>
+    public static IGrpcServerBuilder AddServiceDefaults(
         this WebApplicationBuilder builder,
         string serviceName,
         int defaultPort,
@@ -49,25 +51,49 @@ public static class ServiceDefaultsExtensions
         builder.Logging.AddServiceDefaultsConsole(builder.Services);
         KestrelDefaults.Configure(builder.WebHost, defaultPort);
 
-        var hosting = builder.Configuration.GetSection(HostingSettings.SectionName);
-        builder.Services.AddOptions<HostingSettings>().Bind(hosting);
+        builder.Services.AddOptions<HostingSettings>().Bind(builder.Configuration.GetSection(HostingSettings.SectionName));
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<HostingSettings>>(
             (host, settings) => host.ShutdownTimeout = settings.Value.ShutdownTimeout);
+        builder.Services.AddHostedService<ShutdownDelay>();
 
-        // Registered before the gRPC server's hosted services so the providers exist (and listen)
-        // before the first call is served, and are flushed after the last one.
-        builder.Services.AddServiceTelemetry(serviceName, options);
+        builder.Services.AddServiceTelemetry(builder.Configuration, serviceName, options);
 
-        var grpc = builder.Services.AddGrpcServer();
-        builder.Services.AddOptions<GrpcServerOptions>().Bind(builder.Configuration.GetSection("Grpc"));
+        var grpcSection = builder.Configuration.GetSection(GrpcServerSettings.SectionName);
+        builder.Services.AddOptions<GrpcServerSettings>().Bind(grpcSection);
+        var settings = grpcSection.Get<GrpcServerSettings>() ?? new GrpcServerSettings();
+        var grpc = builder.Services.AddGrpc(server =>
+        {
+            server.MaxReceiveMessageSize = settings.MaxReceiveMessageSize;
+            server.MaxSendMessageSize = settings.MaxSendMessageSize;
+            server.ResponseCompressionLevel = settings.ResponseCompressionLevel;
+            server.CompressionProviders = [new GzipCompressionProvider(settings.ResponseCompressionLevel), new DeflateCompressionProvider(settings.ResponseCompressionLevel)];
+            server.EnableDetailedErrors = false;
+            server.Interceptors.Add<RequestMetadataLimitInterceptor>();
+        });
+
+        builder.Services.AddGrpcHealthChecks().AddCheck<HostLifetimeHealthCheck>("host");
+        if (settings.EnableReflection)
+        {
+            builder.Services.AddGrpcReflection();
+        }
+
         return grpc;
     }
 
-    /// <summary>Serves the registered gRPC services (health and reflection included).</summary>
+    /// <summary>
+    /// Serves health (Check, Watch: "" and every service mapped so far, so call this after the
+    /// service's own MapGrpcService) and, unless Grpc:EnableReflection is false, reflection v1 and v1alpha.
+    /// </summary>
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseGrpcServices();
+        app.MapGrpcHealthChecksService();
+        if (app.Services.GetRequiredService<IOptions<GrpcServerSettings>>().Value.EnableReflection)
+        {
+            app.MapGrpcReflectionService();
+        }
+
+        MapEveryGrpcService.Into(app.Services.GetRequiredService<IOptions<GrpcHealthChecksOptions>>().Value, app);
         return app;
     }
 }

@@ -13,7 +13,7 @@ namespace Microservices.Hosting.Kestrel;
 internal static class KestrelDefaults
 {
     /// <summary>
-    /// Above the gRPC layer's own metadata limit (GrpcServerOptions.MaxRequestMetadataSize, 16 KiB)
+    /// Above the metadata limit of RequestMetadataLimitInterceptor (GrpcServerSettings.MaxRequestMetadataSize, 16 KiB)
     /// so oversized metadata gets a gRPC RESOURCE_EXHAUSTED instead of a bare HTTP/2 reset.
     /// </summary>
     public const int MaxRequestHeadersTotalSize = 64 * 1024;
@@ -56,7 +56,7 @@ internal static class KestrelDefaults
         limits.Http2.InitialStreamWindowSize = InitialStreamWindowSize;
         limits.Http2.InitialConnectionWindowSize = InitialConnectionWindowSize;
 
-        // Message size is the gRPC layer's limit (Grpc:MaxReceiveMessageSize, per message);
+        // Message size is grpc-dotnet's limit (Grpc:MaxReceiveMessageSize, per message);
         // Kestrel's 30 MB per request body would cut long client-streaming uploads.
         limits.MaxRequestBodySize = null;
 

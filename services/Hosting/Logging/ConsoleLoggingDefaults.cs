@@ -25,8 +25,13 @@ internal static class ConsoleLoggingDefaults
         });
         logging.AddSimpleConsole();
 
-        // Kestrel's one line per request repeats what the gRPC layer's spans and metrics say;
+        // Kestrel's one line per request repeats what the gRPC spans and metrics say;
         // "Logging:Console:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics" (a provider rule, so it wins) turns it back on.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+
+        // Routing's two lines per request and grpc-dotnet's line per non-OK status say again what
+        // the server span says (rpc.response.status_code); handler exceptions are still logged at Error.
+        logging.AddFilter("Microsoft.AspNetCore.Routing.EndpointMiddleware", LogLevel.Warning);
+        logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
     }
 }

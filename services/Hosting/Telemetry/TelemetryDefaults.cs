@@ -1,4 +1,3 @@
-using Microservices.Grpc.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -10,88 +9,61 @@ using OpenTelemetry.Trace;
 namespace Microservices.Hosting.Telemetry;
 
 /// <summary>
-/// Builds the OpenTelemetry providers with Sdk.Create*ProviderBuilder(), because
-/// OpenTelemetry.Extensions.Hosting is not restorable here. The providers are DI singletons (so the
-/// container disposes, and thereby flushes, them) and <see cref="TelemetryLifetime"/> creates them
-/// when the host starts.
+/// OpenTelemetry through OpenTelemetry.Extensions.Hosting: server spans from ASP.NET Core with the
+/// rpc semantic conventions, client spans from Grpc.Net.Client and HttpClient, Redis commands,
+/// our own "Microservices.*" sources and meters, runtime metrics; OTLP when an endpoint is set.
 /// </summary>
 internal static class TelemetryDefaults
 {
     /// <summary>Every team library names its ActivitySource and Meter "Microservices.&lt;Area&gt;".</summary>
     public const string SourcePattern = "Microservices.*";
 
-    public static void AddServiceTelemetry(this IServiceCollection services, string serviceName, ServiceDefaultsOptions options)
+    /// <summary>The ASP.NET Core instrumentation adds rpc.* attributes to gRPC server spans only when asked.</summary>
+    internal const string GrpcServerSpansKey = "OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_ENABLE_GRPC_INSTRUMENTATION";
+
+    public static void AddServiceTelemetry(this IServiceCollection services, IConfigurationManager configuration, string serviceName, ServiceDefaultsOptions options)
     {
-        services.AddSingleton(sp => BuildTracerProvider(sp, serviceName, options));
-        services.AddSingleton(sp => BuildMeterProvider(sp, serviceName, options));
-        services.AddHostedService<TelemetryLifetime>();
-    }
-
-    internal static TracerProvider BuildTracerProvider(IServiceProvider services, string serviceName, ServiceDefaultsOptions options)
-    {
-        var configuration = services.GetRequiredService<IConfiguration>();
-        var exporter = OtlpSettings.ForTraces(configuration);
-        LogExporter(services, "traces", exporter);
-
-        var builder = Sdk.CreateTracerProviderBuilder()
-            .ConfigureServices(sdk => sdk.AddSingleton(configuration))
-            .ConfigureResource(resource => ConfigureResource(resource, serviceName))
-            .AddSource(SourcePattern, GrpcTelemetry.ActivitySourceName);
-        if (exporter.Enabled)
+        // First source, so the environment or appsettings can still turn it off.
+        configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
         {
-            // Endpoint, protocol, headers, timeout, compression: the exporter reads OTEL_* from
-            // the IConfiguration given above (environment, appsettings, command line).
-            builder.AddOtlpExporter();
-        }
+            InitialData = [new(GrpcServerSpansKey, "true")],
+        });
 
-        options.ConfigureTracing?.Invoke(builder);
-        return builder.Build();
-    }
+        var traces = OtlpSettings.ForTraces(configuration);
+        var metrics = OtlpSettings.ForMetrics(configuration);
+        services.AddHostedService(sp => new ExporterAnnouncement(sp.GetRequiredService<ILoggerFactory>(), traces, metrics));
 
-    internal static MeterProvider BuildMeterProvider(IServiceProvider services, string serviceName, ServiceDefaultsOptions options)
-    {
-        var configuration = services.GetRequiredService<IConfiguration>();
-        var exporter = OtlpSettings.ForMetrics(configuration);
-        LogExporter(services, "metrics", exporter);
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.Clear()
+                .AddService(serviceName)
+                .AddTelemetrySdk()
+                .AddEnvironmentVariableDetector())
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(SourcePattern)
+                    .AddAspNetCoreInstrumentation()
+                    .AddGrpcClientInstrumentation(grpc => grpc.SuppressDownstreamInstrumentation = true)
+                    .AddHttpClientInstrumentation()
+                    .AddRedisInstrumentation();
+                if (traces.Enabled)
+                {
+                    tracing.AddOtlpExporter();
+                }
 
-        var builder = Sdk.CreateMeterProviderBuilder()
-            .ConfigureServices(sdk => sdk.AddSingleton(configuration))
-            .ConfigureResource(resource => ConfigureResource(resource, serviceName))
-            .AddMeter(SourcePattern);
-        if (exporter.Enabled)
-        {
-            builder.AddOtlpExporter();
-        }
+                options.ConfigureTracing?.Invoke(tracing);
+            })
+            .WithMetrics(metering =>
+            {
+                metering.AddMeter(SourcePattern, "Grpc.AspNetCore.Server", "Grpc.Net.Client")
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation();
+                if (metrics.Enabled)
+                {
+                    metering.AddOtlpExporter();
+                }
 
-        options.ConfigureMetrics?.Invoke(builder);
-        return builder.Build();
-    }
-
-    /// <summary>
-    /// service.name defaults to the host's name; the environment detector added after it lets
-    /// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override it, as the specification asks.
-    /// </summary>
-    private static void ConfigureResource(ResourceBuilder resource, string serviceName) =>
-        resource.Clear()
-            .AddService(serviceName)
-            .AddTelemetrySdk()
-            .AddEnvironmentVariableDetector();
-
-    private static void LogExporter(IServiceProvider services, string signal, OtlpSettings settings)
-    {
-        var logger = services.GetService<ILoggerFactory>()?.CreateLogger("Microservices.Hosting.Telemetry");
-        if (logger is null)
-        {
-            return;
-        }
-
-        if (settings.Enabled)
-        {
-            logger.LogInformation("Exporting {Signal} over OTLP to {Endpoint}", signal, settings.Endpoint);
-        }
-        else if (settings.Warning is { } warning)
-        {
-            logger.LogWarning("Not exporting {Signal}: {Reason}", signal, warning);
-        }
+                options.ConfigureMetrics?.Invoke(metering);
+            });
     }
 }

@@ -1,0 +1,36 @@
+using Grpc.Core;
+using Grpc.Net.Client.Balancer;
+using Grpc.Net.ClientFactory;
+using Microservices.Clients;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microservices.Hosting.Clients;
+
+public static class ServiceClientRegistration
+{
+    /// <summary>
+    /// Registers a generated client (e.g. <c>ModelRegistry.ModelRegistryClient</c>) with
+    /// Grpc.Net.ClientFactory, configured from <paramref name="section"/> (<see cref="GrpcClientOptions"/>:
+    /// Address, Tls, DnsRefreshInterval, retry settings). A call made while serving a call inherits
+    /// that call's deadline and cancellation; outside a call the client works as usual.
+    /// </summary>
+    public static IHttpClientBuilder AddServiceClient<TClient>(this IServiceCollection services, IConfiguration section)
+        where TClient : ClientBase
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        var options = new GrpcClientOptions();
+        section.Bind(options);
+        options.Validate();
+
+        // The channel finds its resolver factories in the container; one DNS factory per process
+        // is enough since the refresh interval is the same for every client.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory>(GrpcChannels.DnsResolver(options)));
+        return services
+            .AddGrpcClient<TClient>(client => client.Address = new Uri(options.Address))
+            .ConfigureChannel((provider, channel) => GrpcChannels.Configure(channel, options, provider))
+            .ConfigurePrimaryHttpMessageHandler(GrpcChannels.CreateHandler)
+            .EnableCallContextPropagation(propagation => propagation.SuppressContextNotFoundErrors = true);
+    }
+}
