@@ -1,20 +1,21 @@
 using Microservices.Caching.Coordination;
-using Microservices.Redis;
-using Microservices.Redis.Tests;
+using Microservices.Caching.Connection;
+using StackExchange.Redis;
 
 namespace Microservices.Caching.Tests;
 
 public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<SharedRedisServer>, IAsyncLifetime
 {
-    private IRedisClient _holderA = null!;
-    private IRedisClient _holderB = null!;
+    private ConnectionMultiplexer _holderA = null!;
+    private ConnectionMultiplexer _holderB = null!;
 
     public static TheoryData<string> Backends => ["redis", "in-process"];
 
     public async Task InitializeAsync()
     {
-        _holderA = await RedisClientFactory.ConnectAsync(redis.Server.Endpoint);
-        _holderB = await RedisClientFactory.ConnectAsync(redis.Server.Endpoint);
+        // Two processes: each its own multiplexer, configured as production configures it.
+        _holderA = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options(redis.Server.Endpoint));
+        _holderB = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options(redis.Server.Endpoint));
     }
 
     public async Task DisposeAsync()
@@ -59,8 +60,8 @@ public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<S
         Assert.True(await current.ExtendAsync(TimeSpan.FromSeconds(20)));
         if (backend == "redis")
         {
-            Assert.Equal(current.Token, (await _holderA.ExecuteAsync("GET", [$"svc:v1:__lock:{resource}"])).AsString());
-            Assert.InRange(await _holderA.TimeToLiveAsync($"svc:v1:__lock:{resource}"), 15, 20);
+            Assert.Equal(current.Token, (string?)await _holderA.GetDatabase().StringGetAsync($"svc:v1:__lock:{resource}"));
+            Assert.InRange((await _holderA.GetDatabase().KeyTimeToLiveAsync($"svc:v1:__lock:{resource}"))!.Value.TotalSeconds, 15, 20);
         }
     }
 
@@ -106,7 +107,7 @@ public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<S
     public async Task Lock_reports_unavailable_when_Redis_is_down_instead_of_granting_it()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var client = await RedisClientFactory.ConnectAsync($"{server.Endpoint},connectTimeout=200,syncTimeout=500");
+        await using var client = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options($"{server.Endpoint},connectTimeout=200,syncTimeout=500"));
         var locks = new RedisLeaseLockProvider(client, "svc:v1:");
         await server.StopAsync();
         await Eventually.TrueAsync(() => Task.FromResult(!client.IsConnected), "client notices the outage");

@@ -1,5 +1,4 @@
 using System.Text;
-using Microservices.Redis.Tests;
 
 namespace Microservices.Caching.Tests;
 
@@ -21,8 +20,8 @@ public sealed class TwoLevelCacheTests(SharedRedisServer redis) : IClassFixture<
         Assert.Equal(B("from-origin"), await b.Cache.GetOrCreateAsync("model:1", Origin));
 
         Assert.Equal(1, loads);
-        Assert.Equal(B("from-origin"), Stored.Payload(await a.Redis.GetAsync("shared:v1:model:1")));
-        var ttl = await a.Redis.TimeToLiveAsync("shared:v1:model:1");
+        Assert.Equal(B("from-origin"), Stored.Payload(await a.Db.GetBytesAsync("shared:v1:model:1")));
+        var ttl = (await a.Db.KeyTimeToLiveAsync("shared:v1:model:1"))!.Value.TotalSeconds;
         Assert.InRange(ttl, 590, 600);
     }
 
@@ -56,7 +55,7 @@ public sealed class TwoLevelCacheTests(SharedRedisServer redis) : IClassFixture<
         await Eventually.TrueAsync(async () => (await b.Cache.GetAsync("user:1"))!.SequenceEqual(B("v1")) && b.Cache.Local.TryGet("user:1", out _), "B holds v1 in L1");
 
         // B now answers from its L1: a change behind the cache's back is not seen...
-        await a.Redis.SetAsync("inval:v1:user:1", Stored.Entry(B("sneaky")));
+        await a.Db.StringSetAsync("inval:v1:user:1", Stored.Entry(B("sneaky")));
         Assert.Equal(B("v1"), await b.Cache.GetAsync("user:1"));
 
         // ...but a write through the cache is, on every pod.
@@ -66,7 +65,7 @@ public sealed class TwoLevelCacheTests(SharedRedisServer redis) : IClassFixture<
 
         await b.Cache.RemoveAsync("user:1");
         await Eventually.TrueAsync(async () => await a.Cache.GetAsync("user:1") is null, "A sees the removal");
-        Assert.Null(await a.Redis.GetAsync("inval:v1:user:1"));
+        Assert.Null(await a.Db.GetBytesAsync("inval:v1:user:1"));
     }
 
     [Fact]
@@ -79,7 +78,7 @@ public sealed class TwoLevelCacheTests(SharedRedisServer redis) : IClassFixture<
         await v1.Cache.SetAsync("k", B("old-format"));
 
         Assert.Equal("registry:v1:", v1.Cache.KeyPrefix);
-        Assert.Equal(B("old-format"), Stored.Payload(await v1.Redis.GetAsync("registry:v1:k")));
+        Assert.Equal(B("old-format"), Stored.Payload(await v1.Db.GetBytesAsync("registry:v1:k")));
         Assert.Null(await v2.Cache.GetAsync("k"));
         Assert.Null(await other.Cache.GetAsync("k"));
     }
@@ -90,7 +89,7 @@ public sealed class TwoLevelCacheTests(SharedRedisServer redis) : IClassFixture<
         await using var pod = await Pod.StartAsync(redis.Server, prefix: "ttl");
 
         await pod.Cache.SetAsync("short", B("x"), new CacheEntryOptions(Expiry: TimeSpan.FromMilliseconds(400)));
-        Assert.InRange((await pod.Redis.ExecuteAsync("PTTL", ["ttl:v1:short"])).Integer, 1, 400);
+        Assert.InRange(await pod.Db.PttlAsync("ttl:v1:short"), 1, 400);
         Assert.Equal(B("x"), await pod.Cache.GetAsync("short"));
         await Task.Delay(600);
 
