@@ -112,7 +112,26 @@ public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<S
         await server.StopAsync();
         await Eventually.TrueAsync(() => Task.FromResult(!client.IsConnected), "client notices the outage");
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await Assert.ThrowsAsync<CoordinationUnavailableException>(() => locks.TryAcquireAsync("r", TimeSpan.FromSeconds(1)));
+
+        // FailFast: the refusal comes at once, not after a command timeout spent queueing for a reconnect.
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromMilliseconds(400));
+    }
+
+    [Fact]
+    public async Task Rate_limits_fall_back_to_per_process_windows_while_Redis_is_down()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options($"{server.Endpoint},connectTimeout=200"));
+        var limiter = new RedisFixedWindowRateLimiter(client, "svc:v1:", new InProcessFixedWindowRateLimiter(TimeProvider.System));
+        await server.StopAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(!client.IsConnected), "client notices the outage");
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.True((await limiter.TryAcquireAsync("u", 1, TimeSpan.FromMinutes(1))).Allowed);
+        Assert.False((await limiter.TryAcquireAsync("u", 1, TimeSpan.FromMinutes(1))).Allowed);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromMilliseconds(400));
     }
 
     private (ILeaseLockProvider A, ILeaseLockProvider B) Locks(string backend)
