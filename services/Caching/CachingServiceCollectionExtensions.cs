@@ -1,9 +1,9 @@
 using System.Globalization;
 using Microservices.Caching.Coordination;
-using Microservices.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using StackExchange.Redis;
 
 namespace Microservices.Caching;
 
@@ -12,7 +12,9 @@ public static class CachingServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="ITwoLevelCache"/>, <see cref="ILeaseLockProvider"/> and
     /// <see cref="IFixedWindowRateLimiter"/> for one service. With <c>Redis:ConnectionString</c> set they
-    /// share Redis (L2, invalidation, locks, limits); without it everything runs in-process.
+    /// share Redis (L2, invalidation, locks, limits) through the process's one
+    /// <see cref="IConnectionMultiplexer"/> (see <see cref="RedisConnectionServiceCollectionExtensions.TryAddRedisConnection"/>);
+    /// without it everything runs in-process.
     /// Tuning keys (all optional): Cache:Version, Cache:L1MaxBytes, Cache:DefaultExpiry,
     /// Cache:DefaultLocalExpiry, Cache:RedisTimeout, Cache:BreakerFailureThreshold,
     /// Cache:BreakerOpenDuration, Cache:FenceLifetime, Cache:InvalidationRetryInterval,
@@ -22,18 +24,18 @@ public static class CachingServiceCollectionExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(servicePrefix);
         var options = ReadOptions(configuration.GetSection("Cache"), servicePrefix);
-        var useRedis = services.TryAddRedisClient(configuration);
+        var useRedis = services.TryAddRedisConnection(configuration);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(options);
-        services.TryAddSingleton<ITwoLevelCache>(sp => new TwoLevelCache(options, useRedis ? sp.GetRequiredService<IRedisClient>() : null, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ITwoLevelCache>(sp => new TwoLevelCache(options, useRedis ? sp.GetRequiredService<IConnectionMultiplexer>() : null, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ILeaseLockProvider>(sp => useRedis
-            ? new RedisLeaseLockProvider(sp.GetRequiredService<IRedisClient>(), options.KeyPrefix)
+            ? new RedisLeaseLockProvider(sp.GetRequiredService<IConnectionMultiplexer>(), options.KeyPrefix)
             : new InProcessLeaseLockProvider(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IFixedWindowRateLimiter>(sp =>
         {
             var local = new InProcessFixedWindowRateLimiter(sp.GetRequiredService<TimeProvider>());
-            return useRedis ? new RedisFixedWindowRateLimiter(sp.GetRequiredService<IRedisClient>(), options.KeyPrefix, local) : local;
+            return useRedis ? new RedisFixedWindowRateLimiter(sp.GetRequiredService<IConnectionMultiplexer>(), options.KeyPrefix, local) : local;
         });
         return services;
     }

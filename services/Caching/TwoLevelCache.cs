@@ -3,7 +3,7 @@ using Microservices.Caching.L1;
 using Microservices.Caching.L2;
 using Microservices.Caching.Resilience;
 using Microservices.Caching.Telemetry;
-using Microservices.Redis;
+using StackExchange.Redis;
 
 namespace Microservices.Caching;
 
@@ -29,29 +29,34 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     private const string ClearAllKey = "";
 
     private readonly TwoLevelCacheOptions _options;
-    private readonly IRedisClient? _redis;
+    private readonly IConnectionMultiplexer? _redis;
+    private readonly IDatabase? _database;
     private readonly LruMemoryCache _l1;
     private readonly SingleFlight<byte[]?> _flights = new();
     private readonly CircuitBreaker _breaker;
     private readonly CacheMetrics _metrics;
     private readonly long[] _generations = new long[GenerationStripes];
     private readonly byte[] _instanceId = Guid.NewGuid().ToByteArray();
-    private readonly string _invalidationChannel;
-    private readonly Task<IAsyncDisposable?> _subscription;
+    private readonly RedisChannel _invalidationChannel;
+    private readonly Task<bool> _subscription;
     private readonly TimeProvider _time;
     private readonly RetriedInvalidations? _retries;
-    private volatile bool _subscriberLost;
 
-    public TwoLevelCache(TwoLevelCacheOptions options, IRedisClient? redis, TimeProvider? time = null)
+    // 1 while that connection is down (or not yet up): invalidations may be missed meanwhile.
+    private int _interactiveLost;
+    private int _subscriptionLost;
+
+    public TwoLevelCache(TwoLevelCacheOptions options, IConnectionMultiplexer? redis, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
         _time = time;
         _options = options;
         _redis = redis;
+        _database = redis?.GetDatabase();
         _l1 = new LruMemoryCache(options.L1MaxBytes, time);
         _breaker = new CircuitBreaker(options.BreakerFailureThreshold, options.BreakerOpenDuration, time);
         _metrics = new CacheMetrics(options.KeyPrefix, () => (int)_breaker.State, () => _l1.Bytes, () => _l1.Count, () => _retries?.Count ?? 0);
-        _invalidationChannel = options.KeyPrefix + CacheKeyspace.InvalidationChannel;
+        _invalidationChannel = RedisChannel.Literal(options.KeyPrefix + CacheKeyspace.InvalidationChannel);
         if (redis is not null)
         {
             _retries = new RetriedInvalidations(options.MaxPendingInvalidations, options.InvalidationRetryInterval, time, InvalidateRemoteAsync, FlushEntriesAsync, () => _metrics.Error("retry"));
@@ -114,7 +119,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         Invalidate(key);
         _l1.Set(key, stored, LocalExpiry(options));
         var (envelope, expiryMs) = RemoteEntryOf(stored, options);
-        object[] args = [WriteFence.NewToken(), FenceMilliseconds, envelope, expiryMs];
+        RedisValue[] args = [WriteFence.NewToken(), FenceMilliseconds, envelope, expiryMs];
         await WriteEverywhereAsync("set", key, WriteFence.ReplaceScript, args, cancellationToken).ConfigureAwait(false);
     }
 
@@ -127,14 +132,19 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (await _subscription.ConfigureAwait(false) is { } subscription)
-        {
-            await subscription.DisposeAsync().ConfigureAwait(false);
-        }
-
         if (_redis is not null)
         {
-            _redis.ConnectionStateChanged -= OnConnectionStateChanged;
+            await _subscription.ConfigureAwait(false);
+            _redis.ConnectionFailed -= OnConnectionFailed;
+            _redis.ConnectionRestored -= OnConnectionRestored;
+            try
+            {
+                await _redis.GetSubscriber().UnsubscribeAsync(_invalidationChannel, OnInvalidation).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or RedisTimeoutException or ObjectDisposedException)
+            {
+                // Redis is gone or the multiplexer closed first: nothing left to unsubscribe from.
+            }
         }
 
         if (_retries is not null)
@@ -156,8 +166,8 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         }
 
         // The entry, its fence and the flush token in one round trip; null when Redis could not be asked.
-        var remote = await TryRedisAsync("get", (redis, ct) => redis.GetManyAsync(LoadKeysOf(key), ct), cancellationToken).ConfigureAwait(false);
-        if (Unwrap(remote?[0]) is { } hit)
+        var remote = await TryRedisAsync("get", (redis, ct) => redis.StringGetAsync(LoadKeysOf(key)).BoundAsync(ct), cancellationToken).ConfigureAwait(false);
+        if (Unwrap(remote?[0] ?? RedisValue.Null) is { } hit)
         {
             _metrics.Hit("l2");
             PutLocal(key, hit.Payload, Min(LocalExpiry(options), hit.Remaining), generation);
@@ -173,7 +183,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         // A fence older than half its lifetime may have expired in Redis and no longer prove anything.
         if (remote is not null && _time.GetElapsedTime(started) < _options.FenceLifetime / 2)
         {
-            await FillRemoteAsync(key, loaded, remote[1] ?? [], remote[2] ?? [], options, cancellationToken).ConfigureAwait(false);
+            await FillRemoteAsync(key, loaded, Seen(remote[1]), Seen(remote[2]), options, cancellationToken).ConfigureAwait(false);
         }
 
         return loaded;
@@ -192,7 +202,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     }
 
     /// <summary>Writes Redis (a fenced script) and announces the key; on any failure the invalidation is retried later.</summary>
-    private async Task WriteEverywhereAsync(string operation, string key, string script, object[] args, CancellationToken cancellationToken)
+    private async Task WriteEverywhereAsync(string operation, string key, string script, RedisValue[] args, CancellationToken cancellationToken)
     {
         var landed = false;
         try
@@ -212,11 +222,11 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         TryWriteRemoteAsync("remove", key, WriteFence.RemoveScript, RemoveArgs(), cancellationToken);
 
     /// <summary>Runs a fenced write script on the key, then announces it; true only if both landed.</summary>
-    private async Task<bool> TryWriteRemoteAsync(string operation, string key, string script, object[] args, CancellationToken cancellationToken) =>
-        await TryRedisAsync(operation, (redis, ct) => redis.EvalAsync(script, FencedKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false) is not null
+    private async Task<bool> TryWriteRemoteAsync(string operation, string key, string script, RedisValue[] args, CancellationToken cancellationToken) =>
+        await TryRedisAsync(operation, (redis, ct) => redis.ScriptEvaluateAsync(script, FencedKeysOf(key), args).BoundAsync(ct), cancellationToken).ConfigureAwait(false) is not null
         && await PublishInvalidationAsync(key, cancellationToken).ConfigureAwait(false);
 
-    private object[] RemoveArgs() => [WriteFence.NewToken(), FenceMilliseconds];
+    private RedisValue[] RemoveArgs() => [WriteFence.NewToken(), FenceMilliseconds];
 
     /// <summary>What a write or fill stores in Redis: the enveloped payload and its expiry in ms.</summary>
     private (byte[] Envelope, long ExpiryMs) RemoteEntryOf(byte[] payload, CacheEntryOptions? options)
@@ -232,32 +242,14 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     /// </summary>
     private async Task<bool> FlushEntriesAsync(CancellationToken cancellationToken)
     {
-        const int Batch = 500;
-        var reserved = Encoding.UTF8.GetBytes(_options.KeyPrefix + CacheKeyspace.Reserved);
-        var pattern = GlobEscape(_options.KeyPrefix) + "*";
         var flushed = await TryRedisAsync(
             "flush",
             async (redis, ct) =>
             {
-                await redis.SetAsync(FlushTokenKey, WriteFence.NewToken(), _options.FenceLifetime, cancellationToken: ct).ConfigureAwait(false);
-                var keys = new List<RedisKey>(Batch);
-                await foreach (var key in redis.ScanAsync(pattern, Batch, ct).ConfigureAwait(false))
+                await redis.StringSetAsync(FlushTokenKey, WriteFence.NewToken(), _options.FenceLifetime).BoundAsync(ct).ConfigureAwait(false);
+                foreach (var server in _redis!.GetServers().Where(s => !s.IsReplica))
                 {
-                    if (!key.AsSpan().StartsWith(reserved))
-                    {
-                        keys.Add(key);
-                    }
-
-                    if (keys.Count == Batch)
-                    {
-                        await redis.UnlinkAsync(keys, ct).ConfigureAwait(false);
-                        keys.Clear();
-                    }
-                }
-
-                if (keys.Count > 0)
-                {
-                    await redis.UnlinkAsync(keys, ct).ConfigureAwait(false);
+                    await PrefixFlush.UnlinkEntriesAsync(server, redis, _options.KeyPrefix, ct).ConfigureAwait(false);
                 }
 
                 return true;
@@ -270,11 +262,11 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     private bool RemoteMayBeStale(string key) => _retries?.Covers(key) == true;
 
     private async Task<(byte[] Payload, TimeSpan Remaining)?> GetRemoteAsync(string key, CancellationToken cancellationToken) =>
-        Unwrap(await TryRedisAsync("get", (redis, ct) => redis.GetAsync(RedisKeyOf(key), ct), cancellationToken).ConfigureAwait(false));
+        Unwrap(await TryRedisAsync("get", (redis, ct) => redis.StringGetAsync(RedisKeyOf(key)).BoundAsync(ct), cancellationToken).ConfigureAwait(false));
 
-    private (byte[] Payload, TimeSpan Remaining)? Unwrap(byte[]? stored)
+    private (byte[] Payload, TimeSpan Remaining)? Unwrap(RedisValue stored)
     {
-        if (stored is null || !CacheEnvelope.TryUnwrap(stored, out var payload, out var expiresAt))
+        if (stored.IsNull || !CacheEnvelope.TryUnwrap((byte[])stored!, out var payload, out var expiresAt))
         {
             return null;
         }
@@ -283,12 +275,12 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         return remaining > TimeSpan.Zero ? (payload, remaining) : null;
     }
 
-    private async Task FillRemoteAsync(string key, byte[] payload, byte[] fenceSeen, byte[] flushSeen, CacheEntryOptions? options, CancellationToken cancellationToken)
+    private async Task FillRemoteAsync(string key, byte[] payload, RedisValue fenceSeen, RedisValue flushSeen, CacheEntryOptions? options, CancellationToken cancellationToken)
     {
         var (envelope, expiryMs) = RemoteEntryOf(payload, options);
-        object[] args = [fenceSeen, flushSeen, envelope, expiryMs];
-        var reply = await TryRedisAsync("fill", (redis, ct) => redis.EvalAsync(WriteFence.FillScript, LoadKeysOf(key), args, ct), cancellationToken).ConfigureAwait(false);
-        if (reply?.Integer == 0)
+        RedisValue[] args = [fenceSeen, flushSeen, envelope, expiryMs];
+        var reply = await TryRedisAsync("fill", (redis, ct) => redis.ScriptEvaluateAsync(WriteFence.FillScript, LoadKeysOf(key), args).BoundAsync(ct), cancellationToken).ConfigureAwait(false);
+        if (reply is not null && (long)reply == 0)
         {
             _metrics.FillRefused();
         }
@@ -298,18 +290,12 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
     /// Runs one Redis operation within the cache's time budget. Returns default when Redis is not
     /// configured, the breaker is open, or the operation fails; only the caller's own cancellation throws.
     /// </summary>
-    private async Task<T?> TryRedisAsync<T>(string operation, Func<IRedisClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken, TimeSpan? budget = null)
+    private async Task<T?> TryRedisAsync<T>(string operation, Func<IDatabase, CancellationToken, Task<T>> call, CancellationToken cancellationToken, TimeSpan? budget = null)
     {
-        if (_redis is null || !_breaker.TryAcquire())
+        // While disconnected the multiplexer fails a command at once (BacklogPolicy.FailFast), so
+        // no request waits for a reconnect; see RedisConnection.
+        if (_database is null || !_breaker.TryAcquire())
         {
-            return default;
-        }
-
-        if (!_redis.IsConnected)
-        {
-            // Queueing behind a reconnect would only spend the request's time budget.
-            _breaker.RecordFailure();
-            _metrics.Error(operation);
             return default;
         }
 
@@ -317,7 +303,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         timeout.CancelAfter(budget ?? _options.RedisTimeout);
         try
         {
-            var result = await call(_redis, timeout.Token).ConfigureAwait(false);
+            var result = await call(_database, timeout.Token).ConfigureAwait(false);
             _breaker.RecordSuccess();
             return result;
         }
@@ -326,7 +312,7 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
             _breaker.RecordAbandoned();
             throw;
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             _breaker.RecordFailure();
             _metrics.Error(operation);
@@ -345,41 +331,47 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
             "publish",
             async (redis, ct) =>
             {
-                await redis.PublishAsync(_invalidationChannel, message, ct).ConfigureAwait(false);
+                await redis.Multiplexer.GetSubscriber().PublishAsync(_invalidationChannel, message).BoundAsync(ct).ConfigureAwait(false);
                 return true;
             },
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<IAsyncDisposable?> SubscribeAsync()
+    private async Task<bool> SubscribeAsync()
     {
         if (_redis is null)
         {
-            return null;
+            return false;
         }
 
-        _redis.ConnectionStateChanged += OnConnectionStateChanged;
+        // A multiplexer still connecting counts as having lost its connections: once they come up,
+        // invalidations published before this instance subscribed are missed too.
+        _interactiveLost = _subscriptionLost = _redis.IsConnected ? 0 : 1;
+        _redis.ConnectionFailed += OnConnectionFailed;
+        _redis.ConnectionRestored += OnConnectionRestored;
         try
         {
-            // The client keeps the subscription across reconnects, and registers it later if Redis is down now.
-            return await _redis.SubscribeAsync(_invalidationChannel, OnInvalidation).ConfigureAwait(false);
+            // The multiplexer keeps the subscription across reconnects, and makes it later if Redis is down now.
+            await _redis.GetSubscriber().SubscribeAsync(_invalidationChannel, OnInvalidation).ConfigureAwait(false);
+            return true;
         }
-        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or RedisTimeoutException or ObjectDisposedException)
         {
             // Without invalidations L1 entries still expire after DefaultLocalExpiry; the cache keeps working.
             _metrics.Error("subscribe");
-            return null;
+            return false;
         }
     }
 
-    private void OnInvalidation(RedisMessage message)
+    private void OnInvalidation(RedisChannel channel, RedisValue message)
     {
-        if (message.Payload.Length < _instanceId.Length || message.Payload.AsSpan(0, _instanceId.Length).SequenceEqual(_instanceId))
+        var payload = (byte[]?)message;
+        if (payload is null || payload.Length < _instanceId.Length || payload.AsSpan(0, _instanceId.Length).SequenceEqual(_instanceId))
         {
             return;
         }
 
-        var key = Encoding.UTF8.GetString(message.Payload.AsSpan(_instanceId.Length));
+        var key = Encoding.UTF8.GetString(payload.AsSpan(_instanceId.Length));
         if (key.Length == 0)
         {
             ForgetLocal();
@@ -392,25 +384,23 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         _metrics.Invalidated();
     }
 
-    private void OnConnectionStateChanged(object? sender, RedisConnectionStateChangedEventArgs e)
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) =>
+        Interlocked.Exchange(ref Lost(e.ConnectionType), 1);
+
+    /// <summary>
+    /// Invalidations published while a connection was down are lost: forget everything local. Any
+    /// connection counts, not only ConnectionType.Subscription: under RESP3 the multiplexer may carry
+    /// pub/sub on the interactive connection, and a needless clear only costs some L1 misses.
+    /// </summary>
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (e.Role != RedisConnectionRole.Subscriber)
+        if (Interlocked.Exchange(ref Lost(e.ConnectionType), 0) == 1)
         {
-            return;
-        }
-
-        if (!e.IsConnected)
-        {
-            _subscriberLost = true;
-        }
-        else if (_subscriberLost)
-        {
-            _subscriberLost = false;
-
-            // Invalidations published while we were not subscribed are lost: forget everything local.
             ForgetLocal();
         }
     }
+
+    private ref int Lost(ConnectionType type) => ref type == ConnectionType.Subscription ? ref _subscriptionLost : ref _interactiveLost;
 
     private void ForgetLocal()
     {
@@ -442,14 +432,14 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
 
     private RedisKey RedisKeyOf(string key) => _options.KeyPrefix + key;
 
+    /// <summary>A fence or flush token as a load read it; an absent one is "" (what the fill script compares with).</summary>
+    private static RedisValue Seen(RedisValue token) => token.IsNull ? RedisValue.EmptyString : token;
+
     private RedisKey[] FencedKeysOf(string key) => [RedisKeyOf(key), _options.KeyPrefix + CacheKeyspace.Fence(key)];
 
     private RedisKey[] LoadKeysOf(string key) => [.. FencedKeysOf(key), FlushTokenKey];
 
     private RedisKey FlushTokenKey => _options.KeyPrefix + CacheKeyspace.FlushToken;
-
-    private static string GlobEscape(string text) =>
-        System.Text.RegularExpressions.Regex.Replace(text, @"[\\*?\[\]]", @"\$0");
 
     private long FenceMilliseconds => Milliseconds(_options.FenceLifetime);
 

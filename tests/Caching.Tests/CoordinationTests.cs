@@ -1,20 +1,21 @@
 using Microservices.Caching.Coordination;
-using Microservices.Redis;
-using Microservices.Redis.Tests;
+using Microservices.Caching.Connection;
+using StackExchange.Redis;
 
 namespace Microservices.Caching.Tests;
 
 public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<SharedRedisServer>, IAsyncLifetime
 {
-    private IRedisClient _holderA = null!;
-    private IRedisClient _holderB = null!;
+    private ConnectionMultiplexer _holderA = null!;
+    private ConnectionMultiplexer _holderB = null!;
 
     public static TheoryData<string> Backends => ["redis", "in-process"];
 
     public async Task InitializeAsync()
     {
-        _holderA = await RedisClientFactory.ConnectAsync(redis.Server.Endpoint);
-        _holderB = await RedisClientFactory.ConnectAsync(redis.Server.Endpoint);
+        // Two processes: each its own multiplexer, configured as production configures it.
+        _holderA = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options(redis.Server.Endpoint));
+        _holderB = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options(redis.Server.Endpoint));
     }
 
     public async Task DisposeAsync()
@@ -59,8 +60,8 @@ public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<S
         Assert.True(await current.ExtendAsync(TimeSpan.FromSeconds(20)));
         if (backend == "redis")
         {
-            Assert.Equal(current.Token, (await _holderA.ExecuteAsync("GET", [$"svc:v1:__lock:{resource}"])).AsString());
-            Assert.InRange(await _holderA.TimeToLiveAsync($"svc:v1:__lock:{resource}"), 15, 20);
+            Assert.Equal(current.Token, (string?)await _holderA.GetDatabase().StringGetAsync($"svc:v1:__lock:{resource}"));
+            Assert.InRange((await _holderA.GetDatabase().KeyTimeToLiveAsync($"svc:v1:__lock:{resource}"))!.Value.TotalSeconds, 15, 20);
         }
     }
 
@@ -106,12 +107,31 @@ public sealed class CoordinationTests(SharedRedisServer redis) : IClassFixture<S
     public async Task Lock_reports_unavailable_when_Redis_is_down_instead_of_granting_it()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var client = await RedisClientFactory.ConnectAsync($"{server.Endpoint},connectTimeout=200,syncTimeout=500");
+        await using var client = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options($"{server.Endpoint},connectTimeout=200,syncTimeout=500"));
         var locks = new RedisLeaseLockProvider(client, "svc:v1:");
         await server.StopAsync();
         await Eventually.TrueAsync(() => Task.FromResult(!client.IsConnected), "client notices the outage");
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await Assert.ThrowsAsync<CoordinationUnavailableException>(() => locks.TryAcquireAsync("r", TimeSpan.FromSeconds(1)));
+
+        // FailFast: the refusal comes at once, not after a command timeout spent queueing for a reconnect.
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromMilliseconds(400));
+    }
+
+    [Fact]
+    public async Task Rate_limits_fall_back_to_per_process_windows_while_Redis_is_down()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var client = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options($"{server.Endpoint},connectTimeout=200"));
+        var limiter = new RedisFixedWindowRateLimiter(client, "svc:v1:", new InProcessFixedWindowRateLimiter(TimeProvider.System));
+        await server.StopAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(!client.IsConnected), "client notices the outage");
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Assert.True((await limiter.TryAcquireAsync("u", 1, TimeSpan.FromMinutes(1))).Allowed);
+        Assert.False((await limiter.TryAcquireAsync("u", 1, TimeSpan.FromMinutes(1))).Allowed);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromMilliseconds(400));
     }
 
     private (ILeaseLockProvider A, ILeaseLockProvider B) Locks(string backend)

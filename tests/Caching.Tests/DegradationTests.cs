@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using Microservices.Caching.Resilience;
-using Microservices.Redis;
-using Microservices.Redis.Tests;
 
 namespace Microservices.Caching.Tests;
 
@@ -42,7 +40,7 @@ public sealed class DegradationTests
             {
                 var key = $"after{++attempt}";
                 await pod.Cache.GetOrCreateAsync(key, _ => Task.FromResult<byte[]?>(B("recovered")));
-                return pod.Cache.BreakerState == CircuitState.Closed && await pod.Redis.GetAsync($"degrade:v1:{key}") is not null;
+                return pod.Cache.BreakerState == CircuitState.Closed && await pod.Db.GetBytesAsync($"degrade:v1:{key}") is not null;
             },
             "breaker closed and Redis used again",
             10_000);
@@ -54,12 +52,12 @@ public sealed class DegradationTests
     {
         await using var server = await RedisServer.StartAsync();
         await using var pod = await Pod.StartAsync(server, prefix: "slow", redisTimeout: TimeSpan.FromMilliseconds(150), breakerOpen: TimeSpan.FromMilliseconds(300));
-        await using var admin = await RedisClientFactory.ConnectAsync(server.Endpoint);
+        await using var admin = await Admin.ConnectAsync(server);
 
         await pod.Cache.GetOrCreateAsync("warm-up", _ => Task.FromResult<byte[]?>(B("x")));
 
         // Redis stalls for 3 s; each request may spend at most its 150 ms budget per Redis call.
-        var sleep = admin.ExecuteAsync("DEBUG", ["SLEEP", "3"]);
+        var sleep = admin.StallAsync(3);
         var attempt = 0;
         await Task.Delay(50);
         var timings = new List<TimeSpan>();

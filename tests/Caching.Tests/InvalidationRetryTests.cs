@@ -1,7 +1,6 @@
 using System.Text;
 using Microservices.Caching.Resilience;
-using Microservices.Redis;
-using Microservices.Redis.Tests;
+using StackExchange.Redis;
 
 namespace Microservices.Caching.Tests;
 
@@ -26,7 +25,7 @@ public sealed class InvalidationRetryTests
         await writer.Cache.RemoveAsync("k");
 
         Assert.Equal(1, metrics.Gauge("cache.invalidations.pending"));
-        Assert.Equal(B("old"), Stored.Payload(await admin.GetAsync("retry:v1:k")));
+        Assert.Equal(B("old"), Stored.Payload(await admin.GetDatabase().GetBytesAsync("retry:v1:k")));
         Assert.Equal(B("new"), await writer.Cache.GetOrCreateAsync("k", Origin));
         await Eventually.TrueAsync(
             async () => (await reader.Cache.GetOrCreateAsync("k", Origin))!.SequenceEqual(B("new")),
@@ -46,8 +45,8 @@ public sealed class InvalidationRetryTests
             await reader.Cache.GetOrCreateAsync(key, _ => Task.FromResult<byte[]?>(B("old")));
         }
 
-        await admin.SetAsync("overflow:v1:__lock:job", B("holder"));
-        await admin.SetAsync("elsewhere:v1:a", B("another service"));
+        await admin.GetDatabase().StringSetAsync("overflow:v1:__lock:job", B("holder"));
+        await admin.GetDatabase().StringSetAsync("elsewhere:v1:a", B("another service"));
 
         await OpenBreakerAsync(writer, admin);
         foreach (var key in new[] { "a", "b", "c" })
@@ -58,14 +57,14 @@ public sealed class InvalidationRetryTests
         // Past the limit the writer trusts no Redis entry of its prefix, not even keys it never wrote.
         Assert.Equal(B("writer"), await writer.Cache.GetOrCreateAsync("untouched", _ => Task.FromResult<byte[]?>(B("writer"))));
 
-        await Eventually.TrueAsync(async () => await admin.GetAsync("overflow:v1:untouched") is null, "the prefix flushed", 10_000);
+        await Eventually.TrueAsync(async () => await admin.GetDatabase().GetBytesAsync("overflow:v1:untouched") is null, "the prefix flushed", 10_000);
         foreach (var key in new[] { "a", "b", "c" })
         {
-            Assert.Null(await admin.GetAsync($"overflow:v1:{key}"));
+            Assert.Null(await admin.GetDatabase().GetBytesAsync($"overflow:v1:{key}"));
         }
 
-        Assert.Equal(B("holder"), await admin.GetAsync("overflow:v1:__lock:job"));
-        Assert.Equal(B("another service"), await admin.GetAsync("elsewhere:v1:a"));
+        Assert.Equal(B("holder"), await admin.GetDatabase().GetBytesAsync("overflow:v1:__lock:job"));
+        Assert.Equal(B("another service"), await admin.GetDatabase().GetBytesAsync("elsewhere:v1:a"));
         await Eventually.TrueAsync(() => Task.FromResult(reader.Cache.Local.Count == 0), "the other replica cleared its L1");
     }
 
@@ -95,7 +94,7 @@ public sealed class InvalidationRetryTests
 
         release.SetResult();
         await slowLoad;
-        Assert.Null(await admin.GetAsync("flushrace:v1:k"));
+        Assert.Null(await admin.GetDatabase().GetBytesAsync("flushrace:v1:k"));
     }
 
     /// <summary>
@@ -106,7 +105,7 @@ public sealed class InvalidationRetryTests
     {
         private RedisServer _server = null!;
 
-        public IRedisClient Admin { get; private set; } = null!;
+        public ConnectionMultiplexer Admin { get; private set; } = null!;
 
         public Pod Writer { get; private set; } = null!;
 
@@ -115,7 +114,7 @@ public sealed class InvalidationRetryTests
         public static async Task<WriterAndReader> StartAsync(string prefix, int maxPending = 10_000)
         {
             var pods = new WriterAndReader { _server = await RedisServer.StartAsync() };
-            pods.Admin = await RedisClientFactory.ConnectAsync(pods._server.Endpoint);
+            pods.Admin = await Microservices.Caching.Tests.Admin.ConnectAsync(pods._server);
             pods.Writer = await Pod.StartAsync(pods._server, prefix, redisTimeout: TimeSpan.FromMilliseconds(150), breakerOpen: TimeSpan.FromSeconds(3), maxPending: maxPending);
             pods.Reader = await Pod.StartAsync(pods._server, prefix);
             await Eventually.SubscribersAsync(pods.Admin, $"{prefix}:v1:__invalidate", 2);
@@ -135,9 +134,9 @@ public sealed class InvalidationRetryTests
     /// Redis stalls for 1 s; lookups by the pod time out (150 ms each) until its breaker opens
     /// (threshold 3), then Redis answers again while the breaker stays open (3 s).
     /// </summary>
-    private static async Task OpenBreakerAsync(Pod pod, IRedisClient admin)
+    private static async Task OpenBreakerAsync(Pod pod, IConnectionMultiplexer admin)
     {
-        var stall = admin.ExecuteAsync("DEBUG", ["SLEEP", "1"]);
+        var stall = admin.StallAsync(1);
         for (var i = 0; i < 6 && pod.Cache.BreakerState != CircuitState.Open; i++)
         {
             await pod.Cache.GetOrCreateAsync($"probe{i}", _ => Task.FromResult<byte[]?>(B("probe")));

@@ -1,9 +1,8 @@
 using System.Text;
 using Microservices.Caching.Coordination;
-using Microservices.Redis;
-using Microservices.Redis.Tests;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace Microservices.Caching.Tests;
 
@@ -14,7 +13,7 @@ public sealed class RegistrationTests
     {
         await using var services = Build(new Dictionary<string, string?> { ["Cache:Version"] = "4" });
 
-        Assert.Null(services.GetService<IRedisClient>());
+        Assert.Null(services.GetService<IConnectionMultiplexer>());
         var cache = services.GetRequiredService<ITwoLevelCache>();
         var loads = 0;
         var callers = Enumerable.Range(0, 20).Select(_ => cache.GetOrCreateAsync("k", async ct =>
@@ -44,17 +43,16 @@ public sealed class RegistrationTests
     public async Task With_Redis_configured_the_cache_lock_and_limiter_share_it()
     {
         await using var server = await RedisServer.StartAsync();
-        await using var services = Build(new Dictionary<string, string?> { ["Redis:ConnectionString"] = $"{server.Endpoint},abortConnect=false" });
-        var redis = services.GetRequiredService<IRedisClient>();
-        await Eventually.TrueAsync(() => Task.FromResult(redis.IsConnected), "client connected");
+        await using var services = Build(new Dictionary<string, string?> { ["Redis:ConnectionString"] = server.Endpoint });
+        var redis = services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
         await services.GetRequiredService<ITwoLevelCache>().SetAsync("k", Encoding.UTF8.GetBytes("v"));
         await using var held = await services.GetRequiredService<ILeaseLockProvider>().TryAcquireAsync("job", TimeSpan.FromSeconds(5));
         await services.GetRequiredService<IFixedWindowRateLimiter>().TryAcquireAsync("u", 5, TimeSpan.FromMinutes(1));
 
-        Assert.Equal("v", Encoding.UTF8.GetString(Stored.Payload(await redis.GetAsync("export:v1:k"))!));
-        Assert.Equal(held!.Token, Encoding.UTF8.GetString((await redis.GetAsync("export:v1:__lock:job"))!));
-        Assert.Equal(1, await redis.IncrementAsync("export:v1:__ratelimit:u", 0));
+        Assert.Equal("v", Encoding.UTF8.GetString(Stored.Payload(await redis.GetBytesAsync("export:v1:k"))!));
+        Assert.Equal(held!.Token, (string?)await redis.StringGetAsync("export:v1:__lock:job"));
+        Assert.Equal(1, await redis.StringIncrementAsync("export:v1:__ratelimit:u", 0));
     }
 
     [Fact]
@@ -64,9 +62,39 @@ public sealed class RegistrationTests
         Assert.Contains("Cache:RedisTimeout", error.Message, StringComparison.Ordinal);
     }
 
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    [Fact]
+    public async Task Several_caches_and_a_host_share_one_multiplexer()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddTwoLevelCache(configuration, "export").BuildServiceProvider();
+        await using var server = await RedisServer.StartAsync();
+        var configuration = Configuration(new Dictionary<string, string?> { ["Redis:ConnectionString"] = server.Endpoint });
+        var collection = new ServiceCollection().AddTwoLevelCache(configuration, "export").AddTwoLevelCache(configuration, "blob");
+        await using var services = collection.BuildServiceProvider();
+
+        Assert.Single(collection, d => d.ServiceType == typeof(IConnectionMultiplexer));
+        Assert.Single(collection, d => d.ImplementationType?.Name == "RedisConnectionWarmup");
+        Assert.Same(services.GetRequiredService<IConnectionMultiplexer>(), services.GetRequiredService<IConnectionMultiplexer>());
+
+        // A host that registered its own multiplexer first (even without Redis:ConnectionString) keeps it, and the cache uses it.
+        await using var own = await ConnectionMultiplexer.ConnectAsync(server.Endpoint);
+        await using var host = new ServiceCollection()
+            .AddSingleton<IConnectionMultiplexer>(own)
+            .AddTwoLevelCache(Configuration([]), "registry")
+            .BuildServiceProvider();
+        Assert.Same(own, host.GetRequiredService<IConnectionMultiplexer>());
+        await host.GetRequiredService<ITwoLevelCache>().SetAsync("k", Encoding.UTF8.GetBytes("via the host's multiplexer"));
+        Assert.NotNull(await own.GetDatabase().GetBytesAsync("registry:v1:k"));
     }
+
+    [Fact]
+    public void A_malformed_connection_string_fails_at_startup_naming_the_option()
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(() => Build(new Dictionary<string, string?> { ["Redis:ConnectionString"] = "127.0.0.1:6379,bogus=1" }));
+        Assert.Contains("bogus", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static ServiceProvider Build(Dictionary<string, string?> settings) =>
+        new ServiceCollection().AddTwoLevelCache(Configuration(settings), "export").BuildServiceProvider();
+
+    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Microservices.Redis.Tests;
 
 namespace Microservices.Caching.Tests;
 
@@ -35,7 +34,7 @@ public sealed class WriteFenceTests(SharedRedisServer redis) : IClassFixture<Sha
 
         // The slow read itself started before the write; returning what it read is fine.
         Assert.Equal(B("old"), await slowRead);
-        Assert.Null(await writer.Redis.GetAsync("race-remove:v1:k"));
+        Assert.Null(await writer.Db.GetBytesAsync("race-remove:v1:k"));
         Assert.Equal(B("new"), await third.Cache.GetOrCreateAsync("k", _ => Task.FromResult<byte[]?>(B(origin))));
         await Eventually.TrueAsync(
             async () => (await reader.Cache.GetOrCreateAsync("k", _ => Task.FromResult<byte[]?>(B(origin))))!.SequenceEqual(B("new")),
@@ -61,7 +60,7 @@ public sealed class WriteFenceTests(SharedRedisServer redis) : IClassFixture<Sha
         writeDone.SetResult();
         await slowRead;
 
-        Assert.Equal(B("new"), Stored.Payload(await writer.Redis.GetAsync("race-set:v1:k")));
+        Assert.Equal(B("new"), Stored.Payload(await writer.Db.GetBytesAsync("race-set:v1:k")));
     }
 
     [Fact]
@@ -81,7 +80,7 @@ public sealed class WriteFenceTests(SharedRedisServer redis) : IClassFixture<Sha
         Assert.Equal(B("v"), await b.Cache.GetOrCreateAsync("k", Origin));
 
         Assert.Equal(1, loads);
-        Assert.Equal(B("v"), Stored.Payload(await a.Redis.GetAsync("refill:v1:k")));
+        Assert.Equal(B("v"), Stored.Payload(await a.Db.GetBytesAsync("refill:v1:k")));
     }
 
     [Fact]
@@ -89,17 +88,17 @@ public sealed class WriteFenceTests(SharedRedisServer redis) : IClassFixture<Sha
     {
         await using var pod = await Pod.StartAsync(redis.Server, prefix: "fence-life", fenceLifetime: TimeSpan.FromMilliseconds(400));
         await pod.Cache.RemoveAsync("k");
-        Assert.InRange((await pod.Redis.ExecuteAsync("PTTL", ["fence-life:v1:__fence:k"])).Integer, 1, 400);
+        Assert.InRange(await pod.Db.PttlAsync("fence-life:v1:__fence:k"), 1, 400);
 
         await pod.Cache.GetOrCreateAsync("slow", async ct =>
         {
             await Task.Delay(300, ct);
             return B("v");
         });
-        Assert.Null(await pod.Redis.GetAsync("fence-life:v1:slow"));
+        Assert.Null(await pod.Db.GetBytesAsync("fence-life:v1:slow"));
 
         await pod.Cache.GetOrCreateAsync("quick", _ => Task.FromResult<byte[]?>(B("v")));
-        Assert.NotNull(await pod.Redis.GetAsync("fence-life:v1:quick"));
+        Assert.NotNull(await pod.Db.GetBytesAsync("fence-life:v1:quick"));
     }
 
     [Fact]

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microservices.Redis;
+using StackExchange.Redis;
 
 // Usage: RedisBench <host:port> <get|set> <clients> <pipeline> <requests>
 // Like redis-benchmark -c <clients> -P <pipeline> -n <requests> -d 100, but every client is a
-// concurrent caller sharing ONE multiplexed connection. Prints "ops_per_sec=<n>".
+// concurrent caller sharing ONE ConnectionMultiplexer, as the services do. Prints "ops_per_sec=<n>".
 if (args.Length != 5)
 {
     Console.Error.WriteLine("usage: RedisBench <host:port> <get|set> <clients> <pipeline> <requests>");
@@ -20,8 +20,11 @@ var value = new byte[100];
 Random.Shared.NextBytes(value);
 RedisKey key = "key:__rand_int__";
 
-await using var client = await RedisClientFactory.ConnectAsync($"{endpoint},syncTimeout=30000");
-await client.SetAsync(key, value);
+await using var redis = await ConnectionMultiplexer.ConnectAsync($"{endpoint},syncTimeout=30000");
+var db = redis.GetDatabase();
+await db.StringSetAsync(key, value);
+
+Task Command(IDatabaseAsync target) => op == "get" ? target.StringGetAsync(key) : target.StringSetAsync(key, value);
 
 async Task<double> RunAsync(long total)
 {
@@ -41,15 +44,18 @@ async Task<double> RunAsync(long total)
 
             if (n == 1)
             {
-                await (op == "get" ? (Task)client.GetAsync(key) : client.SetAsync(key, value));
+                await Command(db);
                 continue;
             }
 
+            // One IBatch: the n commands are written to the socket together, and every reply is awaited.
+            var pipelined = db.CreateBatch();
             for (var i = 0; i < n; i++)
             {
-                batch[i] = op == "get" ? client.GetAsync(key) : client.SetAsync(key, value);
+                batch[i] = Command(pipelined);
             }
 
+            pipelined.Execute();
             await Task.WhenAll(batch.AsSpan(0, n));
         }
     })).ToArray();

@@ -1,47 +1,33 @@
-using Microservices.Redis;
+using Microservices.Caching.L2;
+using StackExchange.Redis;
 
 namespace Microservices.Caching.Coordination;
 
 /// <summary>
-/// SET key token NX PX to acquire; release and extend run as Lua scripts that first check the
-/// token, so a holder whose lease expired can never release or extend its successor's lock.
+/// StackExchange.Redis's own lock primitives: LockTake is SET key token NX PX; LockExtend and
+/// LockRelease change the key only while it still holds this holder's token, atomically, so a
+/// holder whose lease expired can never release or extend its successor's lock. (DistributedLock.Redis
+/// was not used: it renews leases in the background, exposes no token and cannot report that a
+/// release or an extension found the lease already lost, which this interface promises.)
 /// </summary>
-internal sealed class RedisLeaseLockProvider(IRedisClient redis, string keyPrefix) : ILeaseLockProvider
+internal sealed class RedisLeaseLockProvider(IConnectionMultiplexer redis, string keyPrefix) : ILeaseLockProvider
 {
-    private const string ReleaseScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          return redis.call('DEL', KEYS[1])
-        end
-        return 0
-        """;
-
-    private const string ExtendScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        end
-        return 0
-        """;
-
     public async Task<ILeaseLock?> TryAcquireAsync(string resource, TimeSpan lease, CancellationToken cancellationToken = default)
     {
-        if (!redis.IsConnected)
-        {
-            throw new CoordinationUnavailableException($"Lock '{resource}' is unavailable because Redis is not connected.");
-        }
-
         var token = LeaseToken.New();
         var key = keyPrefix + CacheKeyspace.Lock(resource);
-        var acquired = await Guard(
-            () => redis.SetAsync(key, System.Text.Encoding.UTF8.GetBytes(token), TimeSpan.FromMilliseconds(LeaseToken.Milliseconds(lease)), SetCondition.IfNotExists, cancellationToken),
-            resource).ConfigureAwait(false);
+        var acquired = await Guard(db => db.LockTakeAsync(key, token, Duration(lease)), resource, cancellationToken).ConfigureAwait(false);
         return acquired ? new Lease(this, resource, key, token) : null;
     }
 
-    private static async Task<T> Guard<T>(Func<Task<T>> call, string resource)
+    private static TimeSpan Duration(TimeSpan lease) => TimeSpan.FromMilliseconds(LeaseToken.Milliseconds(lease));
+
+    /// <summary>A lock must not be granted (or reported held) by guessing: an unreachable Redis is an error for the caller.</summary>
+    private async Task<bool> Guard(Func<IDatabase, Task<bool>> call, string resource, CancellationToken cancellationToken)
     {
         try
         {
-            return await call().ConfigureAwait(false);
+            return await call(redis.GetDatabase()).BoundAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
         {
@@ -49,7 +35,7 @@ internal sealed class RedisLeaseLockProvider(IRedisClient redis, string keyPrefi
         }
     }
 
-    private sealed class Lease(RedisLeaseLockProvider owner, string resource, string key, string token) : ILeaseLock
+    private sealed class Lease(RedisLeaseLockProvider owner, string resource, RedisKey key, string token) : ILeaseLock
     {
         private int _released;
 
@@ -57,17 +43,13 @@ internal sealed class RedisLeaseLockProvider(IRedisClient redis, string keyPrefi
 
         public string Token { get; } = token;
 
-        public async Task<bool> ExtendAsync(TimeSpan lease, CancellationToken cancellationToken = default)
-        {
-            var reply = await Guard(() => owner.EvalOwned(ExtendScript, key, [Token, LeaseToken.Milliseconds(lease)], cancellationToken), Resource).ConfigureAwait(false);
-            return reply.Integer == 1;
-        }
+        public Task<bool> ExtendAsync(TimeSpan lease, CancellationToken cancellationToken = default) =>
+            owner.Guard(db => db.LockExtendAsync(key, Token, Duration(lease)), Resource, cancellationToken);
 
-        public async Task<bool> ReleaseAsync(CancellationToken cancellationToken = default)
+        public Task<bool> ReleaseAsync(CancellationToken cancellationToken = default)
         {
             Interlocked.Exchange(ref _released, 1);
-            var reply = await Guard(() => owner.EvalOwned(ReleaseScript, key, [Token], cancellationToken), Resource).ConfigureAwait(false);
-            return reply.Integer == 1;
+            return owner.Guard(db => db.LockReleaseAsync(key, Token), Resource, cancellationToken);
         }
 
         public async ValueTask DisposeAsync()
@@ -85,7 +67,4 @@ internal sealed class RedisLeaseLockProvider(IRedisClient redis, string keyPrefi
             }
         }
     }
-
-    private Task<RedisReply> EvalOwned(string script, string key, object[] args, CancellationToken cancellationToken) =>
-        redis.EvalAsync(script, [key], args, cancellationToken);
 }

@@ -65,7 +65,6 @@ internal static class Extensions
                 provider.GetRequiredService<ILogger<PostgresChangeRelay>>()));
         }
 
-        services.AddHostedService<RedisWarmup>();
         return services;
     }
 

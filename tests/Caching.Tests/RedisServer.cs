@@ -1,8 +1,8 @@
 using Microservices.TestSupport;
 
-namespace Microservices.Redis.Tests;
+namespace Microservices.Caching.Tests;
 
-/// <summary>A real redis-server on a free port, restartable on the same port. Shared with Caching.Tests.</summary>
+/// <summary>A real redis-server on a free port, restartable on the same port.</summary>
 internal sealed class RedisServer : IAsyncDisposable
 {
     private readonly string[] _extraArgs;

@@ -1,0 +1,25 @@
+using StackExchange.Redis;
+
+namespace Microservices.Caching.Connection;
+
+/// <summary>How the cache tier's one multiplexer per process is configured.</summary>
+internal static class RedisConnection
+{
+    /// <summary>Configuration key holding a StackExchange.Redis connection string.</summary>
+    public const string ConnectionStringKey = "Redis:ConnectionString";
+
+    /// <summary>
+    /// Parses a StackExchange.Redis connection string (<c>host:port,password=…,user=…,ssl=true,…</c>)
+    /// over <see cref="CacheConnectionDefaults"/>. Whatever the string says, the first connect never
+    /// throws and commands never queue while disconnected: a cache must not take its host down.
+    /// </summary>
+    public static ConfigurationOptions Options(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.Defaults = new CacheConnectionDefaults();
+        options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        return options;
+    }
+}
