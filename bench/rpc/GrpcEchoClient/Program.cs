@@ -1,25 +1,27 @@
-// Closed-loop unary echo load with our client: CONNECTIONS channels (one HTTP/2 connection
-// each) × STREAMS calls outstanding per channel, the same shape as the C++ and grpcio clients.
+// Closed-loop unary echo load with the generated grpc-dotnet client over GrpcChannels.Create, as
+// every caller outside a host builds its channel: CONNECTIONS channels (each its own handler,
+// so its own HTTP/2 connection while STREAMS stays under the server's 100 streams) × STREAMS
+// calls outstanding per channel, the same shape as the C++ and grpcio clients.
 //
 //   GrpcEchoClient --target 127.0.0.1:PORT --connections 4 --streams 16 --duration 10 --warmup 2 --payload 64
 //   prints: rps=<float> p50_ms=<float> p99_ms=<float> errors=<int>
 using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
+using Grpc.Core;
 using Microservices.Bench.V1;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Microservices.Clients;
 
 var options = ParseArguments(args);
-var method = Method<EchoRequest, EchoResponse>.Of(EchoReflection.Descriptor.Services[0], "Echo");
 var request = new EchoRequest { Payload = ByteString.CopyFrom(new byte[options.Payload]) };
 var channels = Enumerable.Range(0, options.Connections)
-    .Select(_ => GrpcChannel.ForAddress("http://" + options.Target, new GrpcChannelOptions { EnableMultipleHttp2Connections = false }))
+    .Select(_ => GrpcChannels.Create("http://" + options.Target))
     .ToArray();
+var clients = channels.Select(channel => new EchoService.EchoServiceClient(channel)).ToArray();
 
 var warmupEnds = Stopwatch.GetTimestamp() + (long)(options.Warmup * Stopwatch.Frequency);
 var runEnds = warmupEnds + (long)(options.Duration * Stopwatch.Frequency);
-var workers = channels.SelectMany(channel => Enumerable.Range(0, options.Streams).Select(_ => RunWorkerAsync(channel))).ToArray();
+var workers = clients.SelectMany(client => Enumerable.Range(0, options.Streams).Select(_ => RunWorkerAsync(client))).ToArray();
 var results = await Task.WhenAll(workers);
 
 var latencies = results.SelectMany(r => r.Latencies).Order().ToArray();
@@ -34,7 +36,7 @@ foreach (var channel in channels)
 
 return errors == 0 ? 0 : 1;
 
-async Task<(List<double> Latencies, int Errors)> RunWorkerAsync(GrpcChannel channel)
+async Task<(List<double> Latencies, int Errors)> RunWorkerAsync(EchoService.EchoServiceClient client)
 {
     var latencies = new List<double>(1 << 16);
     var errors = 0;
@@ -48,7 +50,7 @@ async Task<(List<double> Latencies, int Errors)> RunWorkerAsync(GrpcChannel chan
 
         try
         {
-            var response = await channel.UnaryAsync(method, request);
+            var response = await client.EchoAsync(request);
             if (response.Payload.Length != options.Payload)
             {
                 errors++;

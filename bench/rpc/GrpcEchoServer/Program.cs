@@ -1,38 +1,24 @@
-// Our gRPC layer serving microservices.bench.v1.EchoService on 127.0.0.1:PORT (h2c), with the
-// same Kestrel settings as KestrelEcho so the two rows differ only by the gRPC layer.
+// microservices.bench.v1.EchoService behind our full host defaults, exactly as a service's
+// Program.cs: AddServiceDefaults (h2c on 127.0.0.1:PORT, gRPC limits and the metadata-limit
+// interceptor, OpenTelemetry tracing and metrics, console logging), the handler, then
+// MapServiceDefaults (health, reflection).
 //
 //   GrpcEchoServer --port N      prints READY on stdout once listening
-using System.Net;
-using Microservices.Bench.V1;
-using Microservices.Grpc.Server;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microservices.Bench.Rpc;
+using Microservices.Hosting;
 
-var port = args.Length == 2 && args[0] == "--port" && int.TryParse(args[1], out var p) ? p : 0;
-if (port <= 0)
+if (PortArgument.Parse(args, "GrpcEchoServer") is not { } port)
 {
-    Console.Error.WriteLine("usage: GrpcEchoServer --port N");
     return 2;
 }
 
 var builder = WebApplication.CreateSlimBuilder(args);
-builder.Logging.ClearProviders();
-builder.WebHost.ConfigureKestrel(kestrel =>
-{
-    kestrel.AddServerHeader = false;
-    kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
-    kestrel.Limits.Http2.MaxStreamsPerConnection = 128;
-});
-builder.Services.AddGrpcServer().AddService<EchoService>(EchoReflection.Descriptor.Services[0], ServiceLifetime.Singleton);
+builder.AddServiceDefaults("bench-echo", defaultPort: port);
 
 var app = builder.Build();
-app.UseGrpcServices();
+app.MapGrpcService<EchoHandler>();
+app.MapServiceDefaults();
 await app.StartAsync();
 Console.WriteLine("READY");
 await app.WaitForShutdownAsync();
 return 0;
-
-internal sealed class EchoService
-{
-    public Task<EchoResponse> Echo(EchoRequest request, ServerCallContext context) =>
-        Task.FromResult(new EchoResponse { Payload = request.Payload });
-}

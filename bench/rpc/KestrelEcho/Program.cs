@@ -1,4 +1,4 @@
-// Bare Kestrel HTTP/2 (h2c) echo: the ceiling our gRPC layer is measured against in bench/rpc.
+// Bare Kestrel HTTP/2 (h2c) echo: the ceiling the gRPC rows are measured against in bench/rpc.
 // The request body is already a valid gRPC-framed EchoResponse (EchoRequest and EchoResponse
 // share their wire format), so copying it back plus a grpc-status trailer is a correct gRPC
 // answer, which `run` checks with a real grpcio client before loading it.
@@ -7,12 +7,11 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using Microservices.Bench.Rpc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-var port = args.Length == 2 && args[0] == "--port" && int.TryParse(args[1], out var p) ? p : 0;
-if (port <= 0)
+if (PortArgument.Parse(args, "KestrelEcho") is not { } port)
 {
-    Console.Error.WriteLine("usage: KestrelEcho --port N");
     return 2;
 }
 
