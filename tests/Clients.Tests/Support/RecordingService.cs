@@ -16,6 +16,9 @@ internal sealed class RecordingService(ServerLog log) : TestService.TestServiceB
     // grpc-dotnet's per-call switch for compressing what it sends (request or response).
     public const string CompressWith = "grpc-internal-encoding-request";
 
+    // The encoding the server actually sent its response with, reported back as a trailer.
+    public const string ResponseEncoding = "x-grpc-test-response-encoding";
+
     public override Task<Empty> EmptyCall(Empty request, ServerCallContext context)
     {
         log.Enter(context);
@@ -38,14 +41,21 @@ internal sealed class RecordingService(ServerLog log) : TestService.TestServiceB
         }
 
         await context.WriteResponseHeadersAsync(headers);
+        context.ResponseTrailers.Add(ResponseEncoding, context.GetHttpContext().Response.Headers["grpc-encoding"].ToString());
+        var trailers = new Metadata();
         if (context.RequestHeaders.Get(EchoTrailing) is { } trailing)
         {
-            context.ResponseTrailers.Add(EchoTrailing, trailing.ValueBytes);
+            trailers.Add(EchoTrailing, trailing.ValueBytes);
         }
 
         if (request.ResponseStatus is { Code: not 0 } status)
         {
-            throw new RpcException(new Status((StatusCode)status.Code, status.Message), context.ResponseTrailers);
+            throw new RpcException(new Status((StatusCode)status.Code, status.Message), trailers);
+        }
+
+        foreach (var trailer in trailers)
+        {
+            context.ResponseTrailers.Add(trailer);
         }
 
         return new SimpleResponse { Payload = Zeros(request.ResponseSize) };
