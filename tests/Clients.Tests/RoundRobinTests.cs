@@ -1,8 +1,10 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using Microservices.Clients.Tests.Support;
+using Microservices.Hosting.Clients;
 using Microservices.Testing.V1;
 using Microservices.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Microservices.Clients.Tests;
 
@@ -39,15 +41,34 @@ public sealed class RoundRobinTests
             Address = $"dns:///{name}:{hosts[0].Port}",
             DnsRefreshInterval = TimeSpan.FromSeconds(1),
         });
-        var client = new TestService.TestServiceClient(channel);
-        await client.EmptyCallAsync(new Empty());
-        var first = lookups.Count;
-        Assert.True(first >= 1, "the first call resolves the name");
 
-        // No call is made and no connection fails: only the refresh timer can ask the OS again.
-        // grpc-dotnet waits at least 15 s between two resolutions, whatever the interval.
-        await Eventually.HoldsAsync(() => lookups.Count > first, $"the channel looked {name} up again", TimeSpan.FromSeconds(60));
-        await client.EmptyCallAsync(new Empty());
+        await AssertResolvedAgainAsync(new TestService.TestServiceClient(channel), lookups, name);
+    }
+
+    [Fact]
+    public async Task An_injected_client_is_resolved_again_at_the_interval_of_its_own_section()
+    {
+        var (name, hosts) = await HostNameResolution.StartOnEveryAddressAsync();
+        await using var _ = new Hosts(hosts);
+        var address = $"dns:///{name}:{hosts[0].Port}";
+
+        // Registered first, with refresh off: its setting must not become every client's.
+        await using var relay = await TestHost.StartAsync<RecordingService>(
+            settings: new Dictionary<string, string?>
+            {
+                ["Clients:Other:Address"] = address,
+                ["Clients:Other:DnsRefreshInterval"] = "-00:00:00.001",
+                ["Clients:Test:Address"] = address,
+                ["Clients:Test:DnsRefreshInterval"] = "00:00:01",
+            },
+            services: (services, configuration) =>
+            {
+                services.AddServiceClient<UnimplementedService.UnimplementedServiceClient>(configuration.GetSection("Clients:Other"));
+                services.AddServiceClient<TestService.TestServiceClient>(configuration.GetSection("Clients:Test"));
+            });
+        using var lookups = new LookupCounter(name);
+
+        await AssertResolvedAgainAsync(relay.App.Services.GetRequiredService<TestService.TestServiceClient>(), lookups, name);
     }
 
     [Fact]
@@ -110,6 +131,18 @@ public sealed class RoundRobinTests
 
         Assert.Equal(2, host.Log.Count("EmptyCall"));
         Assert.All(host.Log.Calls, call => Assert.Equal(IPAddress.Loopback, call.LocalAddress));
+    }
+
+    private static async Task AssertResolvedAgainAsync(TestService.TestServiceClient client, LookupCounter lookups, string name)
+    {
+        await client.EmptyCallAsync(new Empty());
+        var first = lookups.Count;
+        Assert.True(first >= 1, "the first call resolves the name");
+
+        // No call is made and no connection fails: only the refresh timer can ask the OS again
+        // (grpc-dotnet's default resolver never would). It waits 15 s between two resolutions at least.
+        await Eventually.HoldsAsync(() => lookups.Count > first, $"{name} was looked up again", TimeSpan.FromSeconds(60));
+        await client.EmptyCallAsync(new Empty());
     }
 
     private static async Task CallUntilEveryHostIsReachedAsync(
