@@ -16,9 +16,8 @@ public sealed class CallBehaviourTests
         await using var host = await TestHost.StartAsync();
         using var channel = GrpcChannels.Create(host.Url);
 
-        using var call = new TestService.TestServiceClient(channel).StreamingOutputCall(
-            new StreamingOutputCallRequest { ResponseParameters = { new ResponseParameters { Size = 1, IntervalUs = 60_000_000 } } },
-            deadline: DateTime.UtcNow.AddMilliseconds(300));
+        using var call = WaitingCall.Start(
+            new TestService.TestServiceClient(channel), TimeSpan.FromMinutes(1), deadline: DateTime.UtcNow.AddMilliseconds(300));
 
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
@@ -43,17 +42,8 @@ public sealed class CallBehaviourTests
     {
         await using var host = await TestHost.StartAsync();
         using var channel = GrpcChannels.Create(host.Url);
-        using var cancel = new CancellationTokenSource();
 
-        using var call = new TestService.TestServiceClient(channel).StreamingOutputCall(
-            new StreamingOutputCallRequest { ResponseParameters = { new ResponseParameters { Size = 1, IntervalUs = 600_000_000 } } },
-            cancellationToken: cancel.Token);
-        await Eventually.HoldsAsync(() => host.Log.Count("StreamingOutputCall") == 1, "the call reached the host");
-        await cancel.CancelAsync();
-
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
-        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
-        await host.Log.HandlerCancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await WaitingCall.CancelOnceHeldAsync(new TestService.TestServiceClient(channel), host);
     }
 
     [Fact]
@@ -212,9 +202,9 @@ public sealed class CallBehaviourTests
         var client = new TestService.TestServiceClient(channel);
         using var cancel = new CancellationTokenSource();
 
-        var running = Enumerable.Range(0, calls).Select(_ => client.StreamingOutputCall(
-            new StreamingOutputCallRequest { ResponseParameters = { new ResponseParameters { Size = 1, IntervalUs = 600_000_000 } } },
-            cancellationToken: cancel.Token)).ToList();
+        var running = Enumerable.Range(0, calls)
+            .Select(_ => WaitingCall.Start(client, TimeSpan.FromMinutes(10), cancellationToken: cancel.Token))
+            .ToList();
         var reads = running.Select(call => call.ResponseStream.MoveNext(CancellationToken.None)).ToList();
         try
         {
