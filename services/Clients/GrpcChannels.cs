@@ -18,16 +18,20 @@ public static class GrpcChannels
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var channelOptions = new GrpcChannelOptions { HttpHandler = CreateHandler(), DisposeHttpClient = true };
-        Configure(channelOptions, options, ResolverServices(options));
+        Configure(channelOptions, options);
         return GrpcChannel.ForAddress(options.Address, channelOptions);
     }
 
-    /// <summary>Channel settings shared with the client factory: service config, credentials, limits.</summary>
-    internal static void Configure(GrpcChannelOptions channel, GrpcClientOptions options, IServiceProvider? services)
+    /// <summary>
+    /// Channel settings shared with the client factory: service config, this client's DNS
+    /// resolver, credentials, limits. The factory has set <see cref="GrpcChannelOptions.ServiceProvider"/>
+    /// to the container by then; a CLI has none.
+    /// </summary>
+    internal static void Configure(GrpcChannelOptions channel, GrpcClientOptions options)
     {
         channel.ServiceConfig = IdempotentRetryPolicy.ServiceConfigFor(Contracts.All, options);
         channel.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
-        channel.ServiceProvider = services ?? channel.ServiceProvider;
+        channel.ServiceProvider = new WithDnsResolver(new DnsResolverFactory(options.DnsRefreshInterval), channel.ServiceProvider);
         if (new Uri(options.Address).Scheme == "dns")
         {
             channel.Credentials = options.Tls ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
@@ -48,14 +52,22 @@ public static class GrpcChannels
         ConnectTimeout = TimeSpan.FromSeconds(10),
     };
 
-    internal static ResolverFactory DnsResolver(GrpcClientOptions options) => new DnsResolverFactory(options.DnsRefreshInterval);
-
-    // A channel finds its resolver factories in its service provider; a CLI has no container.
-    private static IServiceProvider ResolverServices(GrpcClientOptions options) => new ResolverOnly(DnsResolver(options));
-
-    private sealed class ResolverOnly(ResolverFactory dns) : IServiceProvider
+    /// <summary>
+    /// A channel takes its resolver factories from its service provider. One registered in the
+    /// container would serve every client with one refresh interval; this gives each channel the
+    /// DNS resolver of its own options and leaves everything else (loggers, other schemes) as it was.
+    /// </summary>
+    private sealed class WithDnsResolver(ResolverFactory dns, IServiceProvider? inner) : IServiceProvider
     {
-        public object? GetService(Type serviceType) =>
-            serviceType == typeof(IEnumerable<ResolverFactory>) ? new[] { dns } : null;
+        public object? GetService(Type serviceType)
+        {
+            if (serviceType != typeof(IEnumerable<ResolverFactory>))
+            {
+                return inner?.GetService(serviceType);
+            }
+
+            var others = inner?.GetService(serviceType) as IEnumerable<ResolverFactory> ?? [];
+            return others.Where(factory => factory.Name != dns.Name).Prepend(dns).ToArray();
+        }
     }
 }

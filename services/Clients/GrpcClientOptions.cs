@@ -13,7 +13,11 @@ public sealed class GrpcClientOptions
     /// <summary>TLS for a <c>dns:///</c> address; an http or https address says so itself.</summary>
     public bool Tls { get; set; }
 
-    /// <summary>How often a <c>dns:///</c> name is resolved again to find new or gone pods.</summary>
+    /// <summary>
+    /// How often a <c>dns:///</c> name is resolved again to find new or gone pods;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> (-00:00:00.001) never. grpc-dotnet resolves a name at
+    /// most once every 15 s, so a shorter interval acts as 15 s.
+    /// </summary>
     public TimeSpan DnsRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Attempts of an idempotent call answered UNAVAILABLE, the first included (gRPC caps it at 5).</summary>
@@ -31,6 +35,11 @@ public sealed class GrpcClientOptions
         if (!Uri.TryCreate(Address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "dns"))
         {
             throw new InvalidOperationException($"gRPC client address '{Address}' must be http://host:port, https://host:port or dns:///host:port.");
+        }
+
+        if (DnsRefreshInterval <= TimeSpan.Zero && DnsRefreshInterval != Timeout.InfiniteTimeSpan)
+        {
+            throw new InvalidOperationException($"DnsRefreshInterval is {DnsRefreshInterval}; it must be positive, or -00:00:00.001 for never.");
         }
 
         if (MaxRetryAttempts is < 1 or > 5)

@@ -35,7 +35,8 @@ internal static class IdempotentRetryPolicy
             LoadBalancingConfigs = { new RoundRobinConfig() },
             RetryThrottling = new RetryThrottlingPolicy { MaxTokens = 10, TokenRatio = 0.1 },
         };
-        if (retry.Names.Count > 0)
+        // gRPC rejects a retry policy of one attempt at the first call; one attempt means no policy.
+        if (retry.Names.Count > 0 && options.MaxRetryAttempts > 1)
         {
             config.MethodConfigs.Add(retry);
         }

@@ -1,10 +1,8 @@
 using Grpc.Core;
-using Grpc.Net.Client.Balancer;
 using Grpc.Net.ClientFactory;
 using Microservices.Clients;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microservices.Hosting.Clients;
 
@@ -24,12 +22,9 @@ public static class ServiceClientRegistration
         section.Bind(options);
         options.Validate();
 
-        // The channel finds its resolver factories in the container; one DNS factory per process
-        // is enough since the refresh interval is the same for every client.
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory>(GrpcChannels.DnsResolver(options)));
         return services
             .AddGrpcClient<TClient>(client => client.Address = new Uri(options.Address))
-            .ConfigureChannel((provider, channel) => GrpcChannels.Configure(channel, options, provider))
+            .ConfigureChannel(channel => GrpcChannels.Configure(channel, options))
             .ConfigurePrimaryHttpMessageHandler(GrpcChannels.CreateHandler)
             .EnableCallContextPropagation(propagation => propagation.SuppressContextNotFoundErrors = true);
     }
