@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microservices.Blob.Digests;
 using Microservices.Blob.Traces;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Microservices.Blob.V1;
+using Microservices.Clients;
 using Spectre.Console;
 
 namespace Microservices.Blob.Cli;
@@ -53,8 +55,8 @@ internal static class BlobCommands
         {
             var file = parse.GetValue(input)!;
             var target = parse.GetValue(output) ?? new FileInfo(Path.ChangeExtension(file.FullName, ".slim" + file.Extension));
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(Address)!);
-            var client = new BlobServiceClient(channel, parse.GetValue(Owner)!);
+            using var channel = GrpcChannels.Create(parse.GetValue(Address)!);
+            var client = Calls(channel, parse);
             var sink = new GrpcTraceSink(client, parse.GetValue(traceId) ?? file.Name, parse.GetValue(sensitive));
             OffloadSummary summary;
             await using (var source = file.OpenRead())
@@ -81,8 +83,8 @@ internal static class BlobCommands
         {
             var file = parse.GetValue(input)!;
             var target = parse.GetValue(output) ?? new FileInfo(Path.ChangeExtension(file.FullName, ".full" + file.Extension));
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(Address)!);
-            var source = new GrpcTraceSource(new BlobServiceClient(channel, parse.GetValue(Owner)!));
+            using var channel = GrpcChannels.Create(parse.GetValue(Address)!);
+            var source = new GrpcTraceSource(Calls(channel, parse));
             HydrateSummary summary;
             await using (var slim = file.OpenRead())
             await using (var full = new FileStream(target.FullName + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
@@ -106,8 +108,8 @@ internal static class BlobCommands
         {
             var file = parse.GetValue(input)!;
             var labelMap = (parse.GetValue(labels) ?? []).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(Address)!);
-            var client = new BlobServiceClient(channel, parse.GetValue(Owner)!);
+            using var channel = GrpcChannels.Create(parse.GetValue(Address)!);
+            var client = Calls(channel, parse);
             await using var content = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
             var digest = await WithProgressAsync("hash", file.Length, content, async progressed =>
             {
@@ -138,8 +140,8 @@ internal static class BlobCommands
         {
             var digest = new BlobDigest(parse.GetValue(hash)!, parse.GetValue(size));
             var target = parse.GetValue(output)!;
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(Address)!);
-            var client = new BlobServiceClient(channel, parse.GetValue(Owner)!);
+            using var channel = GrpcChannels.Create(parse.GetValue(Address)!);
+            var client = Calls(channel, parse);
             var partial = target.FullName + ".partial";
             BlobDigest actual;
             await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
@@ -168,8 +170,8 @@ internal static class BlobCommands
         var command = new Command("stat", "show a blob's metadata") { hash, size };
         command.SetAction((parse, token) => Run(async () =>
         {
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(Address)!);
-            var info = await new BlobServiceClient(channel, parse.GetValue(Owner)!).StatAsync(new BlobDigest(parse.GetValue(hash)!, parse.GetValue(size)), token).ConfigureAwait(false);
+            using var channel = GrpcChannels.Create(parse.GetValue(Address)!);
+            var info = await Calls(channel, parse).StatAsync(new BlobDigest(parse.GetValue(hash)!, parse.GetValue(size)), token).ConfigureAwait(false);
             Console.WriteLine($"digest:      {info.Digest.Hash} {info.Digest.SizeBytes}");
             Console.WriteLine($"media_type:  {info.MediaType}");
             Console.WriteLine($"dimensions:  {info.Width}x{info.Height}");
@@ -184,6 +186,8 @@ internal static class BlobCommands
         }));
         return command;
     }
+
+    private static BlobCalls Calls(GrpcChannel channel, ParseResult parse) => new(new BlobService.BlobServiceClient(channel), parse.GetValue(Owner)!);
 
     /// <summary>Errors a person can act on, as one line and exit code 1; no stack traces.</summary>
     private static async Task<int> Run(Func<Task> action)

@@ -1,6 +1,6 @@
+using Grpc.Core;
 using Microservices.Blob.Digests;
 using Microservices.Blob.Traces;
-using Microservices.Grpc;
 
 namespace Microservices.Blob.Cli;
 
@@ -8,7 +8,7 @@ namespace Microservices.Blob.Cli;
 /// Client-side offload: the digest is computed here, so only blobs the service lacks cross the
 /// network (FindMissing first); every image is then referenced from the trace.
 /// </summary>
-internal sealed class GrpcTraceSink(BlobServiceClient client, string traceId, bool sensitive) : ITraceBlobSink
+internal sealed class GrpcTraceSink(BlobCalls client, string traceId, bool sensitive) : ITraceBlobSink
 {
     private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
@@ -32,7 +32,7 @@ internal sealed class GrpcTraceSink(BlobServiceClient client, string traceId, bo
 }
 
 /// <summary>Client-side hydrate: each referenced blob is downloaded and checked against its digest before use.</summary>
-internal sealed class GrpcTraceSource(BlobServiceClient client) : ITraceBlobSource
+internal sealed class GrpcTraceSource(BlobCalls client) : ITraceBlobSource
 {
     public async ValueTask<Stream> OpenAsync(BlobDigest digest, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Microservices.Blob.Extensions;
+using Microservices.Blob.Grpc;
 using Microservices.Hosting;
 
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -6,6 +7,7 @@ builder.AddServiceDefaults("blob", defaultPort: 50051, BlobTelemetry.Configure);
 builder.AddBlobServices();
 
 var app = builder.Build();
+app.MapGrpcService<BlobGrpcService>();
 app.MapServiceDefaults();
 app.MapBlobGateway();
 app.Run();

@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Google.Protobuf;
+using Grpc.Core;
 using Microservices.Blob.V1;
 using Microservices.BlobBench;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Microservices.Clients;
 
 // Mode used as the memory baseline: read the whole trace into memory, as a naive tool would.
 if (args is ["readall", var wholeTrace])
@@ -79,9 +79,9 @@ try
 {
     await WaitForPortAsync(port);
     await using var watch = new ProcessWatch(server.Id);
-    using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-    var service0 = BlobReflection.Descriptor.Services[0];
-    var options = new CallOptions { Headers = new Metadata().Add("x-owner-id", "bench") };
+    using var channel = GrpcChannels.Create($"http://127.0.0.1:{port}");
+    var client = new BlobService.BlobServiceClient(channel);
+    var options = new CallOptions(headers: new Metadata { { "x-owner-id", "bench" } });
 
     // 3. Upload: hash on the client (it must name the digest), then a resumable upload in 1 MiB chunks.
     Say($"upload {Mb(size)} MiB over gRPC");
@@ -102,11 +102,11 @@ try
     }
 
     var digest = new Digest { Hash = hash, SizeBytes = size };
-    var start = await channel.UnaryAsync(Method<StartUploadRequest, UploadStatus>.Of(service0, "StartUpload"), new StartUploadRequest { Digest = digest }, options);
+    var start = await client.StartUploadAsync(new StartUploadRequest { Digest = digest }, options);
     UploadStatus done;
     await using (var source = new FileStream(blobPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
     {
-        using var call = channel.ClientStreamingCall(Method<UploadRequest, UploadStatus>.Of(service0, "Upload"), options);
+        using var call = client.Upload(options);
         var buffer = new byte[1 << 20];
         long offset = 0;
         int read;
@@ -135,8 +135,8 @@ try
     await using (var target = new FileStream(copyPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
     using (var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
     {
-        using var call = channel.ServerStreamingCall(Method<DownloadRequest, DownloadResponse>.Of(service0, "Download"), new DownloadRequest { Digest = digest }, options);
-        while (await call.ResponseStream.MoveNext())
+        using var call = client.Download(new DownloadRequest { Digest = digest }, options);
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
             var data = call.ResponseStream.Current.Data;
             sha256.AppendData(data.Span);

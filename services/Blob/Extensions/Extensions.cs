@@ -3,12 +3,9 @@ using Microservices.Blob.AtRest;
 using Microservices.Blob.Caching;
 using Microservices.Blob.Domain;
 using Microservices.Blob.Gateway;
-using Microservices.Blob.Grpc;
 using Microservices.Blob.Index;
 using Microservices.Blob.Storage;
-using Microservices.Blob.V1;
 using Microservices.Caching;
-using Microservices.Grpc.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -29,14 +26,13 @@ internal static class Extensions
         services.AddSingleton(TimeProvider.System);
         services.AddTwoLevelCache(builder.Configuration, servicePrefix: "blob");
         services.AddBlobDomain(options);
-        services.AddGrpcServer().AddService<BlobGrpcService>(BlobReflection.Descriptor.Services[0]);
-        services.AddScoped<BlobGrpcService>();
         services.AddHostedService<BlobStartup>();
         services.AddHostedService<GarbageCollector>();
 
         if (options.Gateway.Port > 0)
         {
             // The image gateway is plain HTTP/1.1 (browsers, markdown renderers) next to the h2c gRPC port.
+            // Said per endpoint: the host's endpoint default is Http2, which a browser cannot speak in cleartext.
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 if (options.Gateway.Host is "*" or "0.0.0.0")

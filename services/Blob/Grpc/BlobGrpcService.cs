@@ -1,11 +1,10 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Microservices.Blob.Domain;
 using Microservices.Blob.Domain.Traces;
 using Microservices.Blob.Extensions;
 using Microservices.Blob.Traces;
 using Microservices.Blob.V1;
-using Microservices.Grpc;
-using Microservices.Grpc.Server;
 
 namespace Microservices.Blob.Grpc;
 
@@ -13,11 +12,11 @@ namespace Microservices.Blob.Grpc;
 /// microservices.blob.v1.BlobService: maps messages to the domain (<see cref="BlobStore"/>,
 /// <see cref="UploadSessions"/>, the trace codecs) and domain errors to status codes. No logic of its own.
 /// </summary>
-internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, BlobOptions options)
+internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, BlobOptions options) : BlobService.BlobServiceBase
 {
     public const string OwnerHeader = "x-owner-id";
 
-    public Task<FindMissingResponse> FindMissing(FindMissingRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<FindMissingResponse> FindMissing(FindMissingRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         var digests = request.Digests.Select((d, i) => d.ToDomain($"digests[{i}]")).ToList();
@@ -27,7 +26,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return response;
     });
 
-    public Task<BatchUploadResponse> BatchUpload(BatchUploadRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<BatchUploadResponse> BatchUpload(BatchUploadRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         BlobLimits.Check(request.Items.Count, BlobLimits.BatchItems, "items");
@@ -60,7 +59,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return response;
     });
 
-    public Task<BatchReadResponse> BatchRead(BatchReadRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<BatchReadResponse> BatchRead(BatchReadRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         BlobLimits.Check(request.Digests.Count, BlobLimits.BatchItems, "digests");
@@ -99,14 +98,14 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return response;
     });
 
-    public Task<UploadStatus> StartUpload(StartUploadRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<UploadStatus> StartUpload(StartUploadRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         var state = await uploads.StartAsync(owner, request.Digest.ToDomain("digest"), request.Sensitive, Validation.Labels(request.Labels), context.CancellationToken).ConfigureAwait(false);
         return ToProto(state);
     });
 
-    public Task<UploadStatus> Upload(IAsyncStreamReader<UploadRequest> requests, ServerCallContext context) => Run(async () =>
+    public override Task<UploadStatus> Upload(IAsyncStreamReader<UploadRequest> requests, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         var token = context.CancellationToken;
@@ -143,10 +142,10 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return ToProto(await writer.CompleteAsync(finish, token).ConfigureAwait(false));
     });
 
-    public Task<UploadStatus> QueryUpload(QueryUploadRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<UploadStatus> QueryUpload(QueryUploadRequest request, ServerCallContext context) => Run(async () =>
         ToProto(await uploads.QueryAsync(Owner(context), request.UploadId, context.CancellationToken).ConfigureAwait(false)));
 
-    public Task Download(DownloadRequest request, IServerStreamWriter<DownloadResponse> responses, ServerCallContext context) => Run(async () =>
+    public override Task Download(DownloadRequest request, IServerStreamWriter<DownloadResponse> responses, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         var digest = request.Digest.ToDomain("digest");
@@ -182,10 +181,10 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return 0;
     });
 
-    public Task<BlobInfo> Stat(StatRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<BlobInfo> Stat(StatRequest request, ServerCallContext context) => Run(async () =>
         (await store.StatAsync(Owner(context), request.Digest.ToDomain("digest"), context.CancellationToken).ConfigureAwait(false)).ToProto());
 
-    public Task<BatchStatResponse> BatchStat(BatchStatRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<BatchStatResponse> BatchStat(BatchStatRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         BlobLimits.Check(request.Digests.Count, BlobLimits.BatchItems, "digests");
@@ -209,7 +208,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return response;
     });
 
-    public Task<AddReferencesResponse> AddReferences(AddReferencesRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<AddReferencesResponse> AddReferences(AddReferencesRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         BlobLimits.Check(request.References.Count, BlobLimits.References, "references");
@@ -217,7 +216,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return new AddReferencesResponse { Added = added };
     });
 
-    public Task<RemoveReferencesResponse> RemoveReferences(RemoveReferencesRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<RemoveReferencesResponse> RemoveReferences(RemoveReferencesRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         BlobLimits.Check(request.References.Count, BlobLimits.References, "references");
@@ -225,7 +224,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return new RemoveReferencesResponse { Removed = removed };
     });
 
-    public Task<ListReferencesResponse> ListReferences(ListReferencesRequest request, ServerCallContext context) => Run(async () =>
+    public override Task<ListReferencesResponse> ListReferences(ListReferencesRequest request, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         var traceId = string.IsNullOrEmpty(request.TraceId) ? null : Validation.Id(request.TraceId, "trace_id");
@@ -235,7 +234,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return response;
     });
 
-    public Task OffloadTrace(IAsyncStreamReader<TraceChunk> requests, IServerStreamWriter<TraceChunk> responses, ServerCallContext context) => Run(async () =>
+    public override Task OffloadTrace(IAsyncStreamReader<TraceChunk> requests, IServerStreamWriter<TraceChunk> responses, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         var token = context.CancellationToken;
@@ -267,7 +266,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return 0;
     });
 
-    public Task HydrateTrace(IAsyncStreamReader<TraceChunk> requests, IServerStreamWriter<TraceChunk> responses, ServerCallContext context) => Run(async () =>
+    public override Task HydrateTrace(IAsyncStreamReader<TraceChunk> requests, IServerStreamWriter<TraceChunk> responses, ServerCallContext context) => Run(async () =>
     {
         var owner = Owner(context);
         var token = context.CancellationToken;
@@ -320,15 +319,15 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         }
         catch (BlobException error)
         {
-            throw new RpcException(error.Kind.ToStatusCode(), error.Message);
+            throw new RpcException(new Status(error.Kind.ToStatusCode(), error.Message));
         }
         catch (InvalidTracePayloadException error)
         {
-            throw new RpcException(StatusCode.InvalidArgument, error.Message);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error.Message));
         }
         catch (MissingTraceBlobException error)
         {
-            throw new RpcException(StatusCode.NotFound, error.Message);
+            throw new RpcException(new Status(StatusCode.NotFound, error.Message));
         }
     }
 }

@@ -1,10 +1,10 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using Microservices.Blob.Digests;
 using Microservices.Blob.Domain;
 using Microservices.Blob.Index;
 using Microservices.Blob.V1;
-using Microservices.Grpc;
 
 namespace Microservices.Blob.Grpc;
 

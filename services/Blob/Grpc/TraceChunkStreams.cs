@@ -1,8 +1,8 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Microservices.Blob.Domain;
 using Microservices.Blob.Streams;
 using Microservices.Blob.V1;
-using Microservices.Grpc;
 
 namespace Microservices.Blob.Grpc;
 

@@ -2,7 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using Microservices.Blob.Tests.Support;
 using Microservices.Blob.V1;
-using Microservices.Grpc;
+using Grpc.Core;
 
 namespace Microservices.Blob.Tests.Service;
 
@@ -192,7 +192,7 @@ public sealed class BlobServiceTests : IAsyncLifetime
         await Fails(StatusCode.NotFound, () => Bob.DownloadAsync(digest));
         Assert.Equal((int)StatusCode.NotFound, (await Bob.BatchReadAsync(digest)).Results[0].Status.Code);
         var reference = new AddReferencesRequest { References = { new V1.Reference { TraceId = "t", EventId = "e", Digest = digest } } };
-        await Fails(StatusCode.NotFound, () => _host.Channel.UnaryAsync(BlobClient.M<AddReferencesRequest, AddReferencesResponse>("AddReferences"), reference, Bob.Options));
+        await Fails(StatusCode.NotFound, () => Bob.AddReferencesAsync(reference));
 
         var upload = await Alice.StartUploadAsync(BlobClient.D(TestData.Random(10, 5)));
         await Fails(StatusCode.NotFound, () => Bob.QueryUploadAsync(upload.UploadId));
@@ -212,9 +212,9 @@ public sealed class BlobServiceTests : IAsyncLifetime
     [InlineData(".hidden")]
     public async Task Missing_or_malformed_owner_is_unauthenticated(string? owner)
     {
-        var options = owner is null ? new Microservices.Grpc.Client.CallOptions() : BlobHost.As(owner);
+        var options = owner is null ? new CallOptions() : BlobHost.As(owner);
         var request = new StatRequest { Digest = BlobClient.D([1]) };
-        await Fails(StatusCode.Unauthenticated, () => _host.Channel.UnaryAsync(BlobClient.M<StatRequest, BlobInfo>("Stat"), request, options));
+        await Fails(StatusCode.Unauthenticated, () => new BlobService.BlobServiceClient(_host.Channel).StatAsync(request, options).ResponseAsync);
     }
 
     [Theory]
@@ -233,11 +233,11 @@ public sealed class BlobServiceTests : IAsyncLifetime
         var data = TestData.Random(100, seed: 31);
         await Alice.PutAsync(data);
         var add = new AddReferencesRequest { References = { new V1.Reference { TraceId = "../../etc/passwd", EventId = "..\\..\\x", Digest = BlobClient.D(data) } } };
-        await _host.Channel.UnaryAsync(BlobClient.M<AddReferencesRequest, AddReferencesResponse>("AddReferences"), add, Alice.Options);
-        var list = await _host.Channel.UnaryAsync(BlobClient.M<ListReferencesRequest, ListReferencesResponse>("ListReferences"), new ListReferencesRequest { TraceId = "../../etc/passwd" }, Alice.Options);
+        await Alice.AddReferencesAsync(add);
+        var list = await Alice.ListReferencesAsync(new ListReferencesRequest { TraceId = "../../etc/passwd" });
         Assert.Equal("..\\..\\x", Assert.Single(list.References).EventId);
         var control = new AddReferencesRequest { References = { new V1.Reference { TraceId = "a\nb", EventId = "e", Digest = BlobClient.D(data) } } };
-        var error = await Fails(StatusCode.InvalidArgument, () => _host.Channel.UnaryAsync(BlobClient.M<AddReferencesRequest, AddReferencesResponse>("AddReferences"), control, Alice.Options));
+        var error = await Fails(StatusCode.InvalidArgument, () => Alice.AddReferencesAsync(control));
         Assert.Contains("references[0].trace_id", error.Status.Detail);
     }
 
@@ -267,13 +267,12 @@ public sealed class BlobServiceTests : IAsyncLifetime
             add.References.Add(new V1.Reference { TraceId = "run-1", EventId = $"e{i:D2}", Digest = BlobClient.D(data) });
         }
 
-        Assert.Equal(25, (await _host.Channel.UnaryAsync(BlobClient.M<AddReferencesRequest, AddReferencesResponse>("AddReferences"), add, Alice.Options)).Added);
+        Assert.Equal(25, (await Alice.AddReferencesAsync(add)).Added);
         var seen = new List<string>();
         var token = "";
         do
         {
-            var page = await _host.Channel.UnaryAsync(BlobClient.M<ListReferencesRequest, ListReferencesResponse>("ListReferences"),
-                new ListReferencesRequest { TraceId = "run-1", PageSize = 10, PageToken = token }, Alice.Options);
+            var page = await Alice.ListReferencesAsync(new ListReferencesRequest { TraceId = "run-1", PageSize = 10, PageToken = token });
             Assert.True(page.References.Count <= 10);
             seen.AddRange(page.References.Select(r => r.EventId));
             token = page.NextPageToken;
@@ -282,9 +281,7 @@ public sealed class BlobServiceTests : IAsyncLifetime
 
         Assert.Equal(Enumerable.Range(0, 25).Select(i => $"e{i:D2}"), seen);
         Assert.Equal(25, (await Alice.StatAsync(BlobClient.D(data))).ReferenceCount);
-        Assert.Empty((await _host.Channel.UnaryAsync(BlobClient.M<ListReferencesRequest, ListReferencesResponse>("ListReferences"),
-            new ListReferencesRequest { TraceId = "run-1" }, Bob.Options)).References);
-        await Fails(StatusCode.InvalidArgument, () => _host.Channel.UnaryAsync(BlobClient.M<ListReferencesRequest, ListReferencesResponse>("ListReferences"),
-            new ListReferencesRequest { TraceId = "run-1", PageSize = 5000 }, Alice.Options));
+        Assert.Empty((await Bob.ListReferencesAsync(new ListReferencesRequest { TraceId = "run-1" })).References);
+        await Fails(StatusCode.InvalidArgument, () => Alice.ListReferencesAsync(new ListReferencesRequest { TraceId = "run-1", PageSize = 5000 }));
     }
 }

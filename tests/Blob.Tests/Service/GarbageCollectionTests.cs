@@ -1,7 +1,7 @@
 using Microservices.Blob.Domain;
 using Microservices.Blob.Tests.Support;
 using Microservices.Blob.V1;
-using Microservices.Grpc;
+using Grpc.Core;
 
 namespace Microservices.Blob.Tests.Service;
 
@@ -17,7 +17,7 @@ public sealed class GarbageCollectionTests
         await alice.PutAsync(loose);
         await alice.PutAsync(kept);
         var reference = new V1.Reference { TraceId = "t", EventId = "e", Digest = BlobClient.D(kept) };
-        await host.Channel.UnaryAsync(BlobClient.M<AddReferencesRequest, AddReferencesResponse>("AddReferences"), new AddReferencesRequest { References = { reference } }, alice.Options);
+        await alice.AddReferencesAsync(new AddReferencesRequest { References = { reference } });
         await Task.Delay(5);
 
         var store = host.Service<BlobStore>();
@@ -26,7 +26,7 @@ public sealed class GarbageCollectionTests
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(host.DataDirectory, "objects"), TestData.Sha256Hex(loose), SearchOption.AllDirectories));
         Assert.Equal(kept, await alice.DownloadAsync(BlobClient.D(kept)));
 
-        await host.Channel.UnaryAsync(BlobClient.M<RemoveReferencesRequest, RemoveReferencesResponse>("RemoveReferences"), new RemoveReferencesRequest { References = { reference } }, alice.Options);
+        await alice.RemoveReferencesAsync(new RemoveReferencesRequest { References = { reference } });
         await Task.Delay(5);
         Assert.Equal(1, await store.CollectGarbageAsync(CancellationToken.None));
         Assert.Single((await alice.FindMissingAsync(kept)).MissingDigests);

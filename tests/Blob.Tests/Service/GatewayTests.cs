@@ -28,6 +28,7 @@ public sealed class GatewayTests : IAsyncLifetime
 
         using var response = await _http.GetAsync(Url(hash));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpVersion.Version11, response.Version); // the host's endpoint default is h2c; the gateway says HTTP/1.1
         Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal($"\"sha256:{hash}\"", response.Headers.ETag?.Tag);
         Assert.Contains("immutable", response.Headers.CacheControl?.ToString());

@@ -28,7 +28,7 @@ public sealed class RedisMetadataCacheTests
         Assert.DoesNotContain(keys, k => k.Contains("alice", StringComparison.Ordinal));
 
         var add = new AddReferencesRequest { References = { new V1.Reference { TraceId = "t", EventId = "e", Digest = BlobClient.D(data) } } };
-        await host.Channel.UnaryAsync(BlobClient.M<AddReferencesRequest, AddReferencesResponse>("AddReferences"), add, alice.Options);
+        await alice.AddReferencesAsync(add);
         Assert.Equal(1, (await alice.StatAsync(BlobClient.D(data))).ReferenceCount);
     }
 

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microservices.Blob.Tests.Support;
 using Microservices.Blob.V1;
 
@@ -37,12 +38,12 @@ public sealed class RestartTests
         await alice.TraceAsync("OffloadTrace", trace, new TraceChunk.Types.Header { TraceId = "secret-run", Sensitive = true });
 
         var request = new BatchStatRequest { Digests = { BlobClient.D(png), BlobClient.D([9, 9, 9]), new V1.Digest { Hash = "nothex", SizeBytes = 1 } } };
-        var response = await host.Channel.UnaryAsync(BlobClient.M<BatchStatRequest, BatchStatResponse>("BatchStat"), request, alice.Options);
+        var response = await alice.BatchStatAsync(request);
         Assert.Equal(0, response.Results[0].Status.Code);
         Assert.True(response.Results[0].Blob.Encrypted);
         Assert.Equal("image/png", response.Results[0].Blob.MediaType);
         Assert.Equal(1, response.Results[0].Blob.ReferenceCount);
-        Assert.Equal((int)Microservices.Grpc.StatusCode.NotFound, response.Results[1].Status.Code);
-        Assert.Equal((int)Microservices.Grpc.StatusCode.InvalidArgument, response.Results[2].Status.Code);
+        Assert.Equal((int)StatusCode.NotFound, response.Results[1].Status.Code);
+        Assert.Equal((int)StatusCode.InvalidArgument, response.Results[2].Status.Code);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using Microservices.Blob.Tests.Support;
 using Microservices.Blob.V1;
-using Microservices.Grpc;
+using Grpc.Core;
 
 namespace Microservices.Blob.Tests.Service;
 
@@ -49,7 +49,7 @@ public sealed class TraceOffloadServiceTests : IAsyncLifetime
         var (hydrated, _) = await Alice.TraceAsync("HydrateTrace", slim, new TraceChunk.Types.Header(), chunk: 777);
         Assert.Equal(trace, hydrated);
 
-        var refs = await _host.Channel.UnaryAsync(BlobClient.M<ListReferencesRequest, ListReferencesResponse>("ListReferences"), new ListReferencesRequest { TraceId = "run-42" }, Alice.Options);
+        var refs = await Alice.ListReferencesAsync(new ListReferencesRequest { TraceId = "run-42" });
         Assert.Equal(5, refs.References.Count);
 
         // Another owner cannot hydrate Alice's references: NOT_FOUND naming the blob.
@@ -71,7 +71,7 @@ public sealed class TraceOffloadServiceTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<RpcException>(() => Alice.TraceAsync("OffloadTrace", trace, new TraceChunk.Types.Header { TraceId = "t2", Strict = true }));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains("offset 45", error.Status.Detail);
-        var refs = await _host.Channel.UnaryAsync(BlobClient.M<ListReferencesRequest, ListReferencesResponse>("ListReferences"), new ListReferencesRequest { TraceId = "t2" }, Alice.Options);
+        var refs = await Alice.ListReferencesAsync(new ListReferencesRequest { TraceId = "t2" });
         Assert.Single(refs.References); // the valid image before the bad one is stored and referenced, nothing half-done
     }
 

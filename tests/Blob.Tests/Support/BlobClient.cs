@@ -1,32 +1,28 @@
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microservices.Blob.Digests;
 using Microservices.Blob.V1;
-using Microservices.Grpc.Client;
 
 namespace Microservices.Blob.Tests.Support;
 
-/// <summary>Typed calls of microservices.blob.v1.BlobService over our gRPC client, for the tests.</summary>
+/// <summary>Typed calls of microservices.blob.v1.BlobService over the generated client, as one owner, for the tests.</summary>
 internal sealed class BlobClient(GrpcChannel channel, string owner)
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = BlobReflection.Descriptor.Services[0];
-
-    public static Method<TRequest, TResponse> M<TRequest, TResponse>(string name)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse> => Method<TRequest, TResponse>.Of(Service, name);
+    public BlobService.BlobServiceClient Raw { get; } = new(channel);
 
     public CallOptions Options => BlobHost.As(owner);
 
     public static V1.Digest D(byte[] data) => new() { Hash = BlobDigest.Of(data).Hash, SizeBytes = data.Length };
 
-    public Task<FindMissingResponse> FindMissingAsync(params byte[][] blobs)
+    public async Task<FindMissingResponse> FindMissingAsync(params byte[][] blobs)
     {
         var request = new FindMissingRequest();
         request.Digests.Add(blobs.Select(D));
-        return channel.UnaryAsync(M<FindMissingRequest, FindMissingResponse>("FindMissing"), request, Options);
+        return await Raw.FindMissingAsync(request, Options);
     }
 
-    public Task<BatchUploadResponse> BatchUploadAsync(BatchUploadRequest request) =>
-        channel.UnaryAsync(M<BatchUploadRequest, BatchUploadResponse>("BatchUpload"), request, Options);
+    public async Task<BatchUploadResponse> BatchUploadAsync(BatchUploadRequest request) => await Raw.BatchUploadAsync(request, Options);
 
     public async Task PutAsync(byte[] data, bool sensitive = false)
     {
@@ -36,26 +32,32 @@ internal sealed class BlobClient(GrpcChannel channel, string owner)
         Assert.Equal(0, response.Results[0].Status.Code);
     }
 
-    public Task<BatchReadResponse> BatchReadAsync(params V1.Digest[] digests)
+    public async Task<BatchReadResponse> BatchReadAsync(params V1.Digest[] digests)
     {
         var request = new BatchReadRequest();
         request.Digests.Add(digests);
-        return channel.UnaryAsync(M<BatchReadRequest, BatchReadResponse>("BatchRead"), request, Options);
+        return await Raw.BatchReadAsync(request, Options);
     }
 
-    public Task<BlobInfo> StatAsync(V1.Digest digest) =>
-        channel.UnaryAsync(M<StatRequest, BlobInfo>("Stat"), new StatRequest { Digest = digest }, Options);
+    public async Task<BlobInfo> StatAsync(V1.Digest digest) => await Raw.StatAsync(new StatRequest { Digest = digest }, Options);
 
-    public Task<UploadStatus> StartUploadAsync(V1.Digest digest, bool sensitive = false) =>
-        channel.UnaryAsync(M<StartUploadRequest, UploadStatus>("StartUpload"), new StartUploadRequest { Digest = digest, Sensitive = sensitive }, Options);
+    public async Task<UploadStatus> StartUploadAsync(V1.Digest digest, bool sensitive = false) =>
+        await Raw.StartUploadAsync(new StartUploadRequest { Digest = digest, Sensitive = sensitive }, Options);
 
-    public Task<UploadStatus> QueryUploadAsync(string uploadId) =>
-        channel.UnaryAsync(M<QueryUploadRequest, UploadStatus>("QueryUpload"), new QueryUploadRequest { UploadId = uploadId }, Options);
+    public async Task<UploadStatus> QueryUploadAsync(string uploadId) => await Raw.QueryUploadAsync(new QueryUploadRequest { UploadId = uploadId }, Options);
+
+    public async Task<AddReferencesResponse> AddReferencesAsync(AddReferencesRequest request) => await Raw.AddReferencesAsync(request, Options);
+
+    public async Task<RemoveReferencesResponse> RemoveReferencesAsync(RemoveReferencesRequest request) => await Raw.RemoveReferencesAsync(request, Options);
+
+    public async Task<ListReferencesResponse> ListReferencesAsync(ListReferencesRequest request) => await Raw.ListReferencesAsync(request, Options);
+
+    public async Task<BatchStatResponse> BatchStatAsync(BatchStatRequest request) => await Raw.BatchStatAsync(request, Options);
 
     /// <summary>Sends data[from..to) of an upload in chunks, optionally declaring the write offset differently.</summary>
     public async Task<UploadStatus> UploadAsync(string uploadId, byte[] data, long from, long to, int chunk = 256 * 1024, long? claimOffset = null, bool finish = false)
     {
-        using var call = channel.ClientStreamingCall(M<UploadRequest, UploadStatus>("Upload"), Options);
+        using var call = Raw.Upload(Options);
         var offset = from;
         var first = true;
         try
@@ -87,9 +89,9 @@ internal sealed class BlobClient(GrpcChannel channel, string owner)
 
     public async Task<byte[]> DownloadAsync(V1.Digest digest, long offset = 0, long limit = 0)
     {
-        using var call = channel.ServerStreamingCall(M<DownloadRequest, DownloadResponse>("Download"), new DownloadRequest { Digest = digest, Offset = offset, Limit = limit }, Options);
+        using var call = Raw.Download(new DownloadRequest { Digest = digest, Offset = offset, Limit = limit }, Options);
         using var output = new MemoryStream();
-        while (await call.ResponseStream.MoveNext())
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
             call.ResponseStream.Current.Data.WriteTo(output);
         }
@@ -100,7 +102,12 @@ internal sealed class BlobClient(GrpcChannel channel, string owner)
     /// <summary>Runs OffloadTrace or HydrateTrace over a trace in chunks; returns the output and the summary.</summary>
     public async Task<(byte[] Output, TraceChunk.Types.Summary Summary)> TraceAsync(string method, byte[] trace, TraceChunk.Types.Header header, int chunk = 64 * 1024)
     {
-        using var call = channel.DuplexStreamingCall(M<TraceChunk, TraceChunk>(method), Options);
+        using var call = method switch
+        {
+            "OffloadTrace" => Raw.OffloadTrace(Options),
+            "HydrateTrace" => Raw.HydrateTrace(Options),
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "OffloadTrace or HydrateTrace"),
+        };
         var send = Task.Run(async () =>
         {
             await call.RequestStream.WriteAsync(new TraceChunk { Header = header });
@@ -113,7 +120,7 @@ internal sealed class BlobClient(GrpcChannel channel, string owner)
         });
         using var output = new MemoryStream();
         TraceChunk.Types.Summary? summary = null;
-        while (await call.ResponseStream.MoveNext())
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
             var message = call.ResponseStream.Current;
             if (message.KindCase == TraceChunk.KindOneofCase.Data)

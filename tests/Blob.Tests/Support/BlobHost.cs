@@ -1,6 +1,8 @@
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microservices.Blob.Extensions;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Microservices.Blob.Grpc;
+using Microservices.Clients;
 using Microservices.Hosting;
 using Microservices.TestSupport;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +13,7 @@ namespace Microservices.Blob.Tests.Support;
 
 /// <summary>
 /// The blob service as Program.cs builds it, on free ports (gRPC h2c and the HTTP gateway),
-/// with its data in a temp directory; plus a gRPC client that sends an owner.
+/// with its data in a temp directory; plus a channel as every caller builds it (GrpcChannels).
 /// </summary>
 internal sealed class BlobHost : IAsyncDisposable
 {
@@ -24,7 +26,7 @@ internal sealed class BlobHost : IAsyncDisposable
         _data = data;
         Port = port;
         GatewayPort = gatewayPort;
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        Channel = GrpcChannels.Create($"http://127.0.0.1:{port}");
     }
 
     public WebApplication App { get; }
@@ -62,13 +64,14 @@ internal sealed class BlobHost : IAsyncDisposable
         builder.AddServiceDefaults("blob", defaultPort: port, BlobTelemetry.Configure);
         builder.AddBlobServices();
         var app = builder.Build();
+        app.MapGrpcService<BlobGrpcService>();
         app.MapServiceDefaults();
         app.MapBlobGateway();
         await app.StartAsync();
         return new BlobHost(app, data, port, gatewayPort);
     }
 
-    public static CallOptions As(string owner) => new() { Headers = new Metadata().Add("x-owner-id", owner), Deadline = DateTime.UtcNow.AddMinutes(2) };
+    public static CallOptions As(string owner) => new(headers: new Metadata { { "x-owner-id", owner } }, deadline: DateTime.UtcNow.AddMinutes(2));
 
     public async ValueTask DisposeAsync()
     {

@@ -1,40 +1,34 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Microservices.Blob.Digests;
 using Microservices.Blob.V1;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
 
 namespace Microservices.Blob.Cli;
 
-/// <summary>The blob service's calls the CLI makes, over our gRPC client, as one owner.</summary>
-internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
+/// <summary>The blob service's calls the CLI makes, over the generated client, as one owner.</summary>
+internal sealed class BlobCalls(BlobService.BlobServiceClient client, string owner)
 {
     public const int ChunkSize = 1024 * 1024;
     public const int BatchUploadMax = 1024 * 1024;
     private const int MaxResumes = 5;
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = BlobReflection.Descriptor.Services[0];
 
     private CallOptions Options(CancellationToken cancellationToken) =>
-        new() { Headers = new Metadata().Add("x-owner-id", owner), CancellationToken = cancellationToken };
-
-    private static Method<TRequest, TResponse> M<TRequest, TResponse>(string name)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse> => Method<TRequest, TResponse>.Of(Service, name);
+        new(headers: new Metadata { { "x-owner-id", owner } }, cancellationToken: cancellationToken);
 
     public static V1.Digest ToProto(BlobDigest digest) => new() { Hash = digest.Hash, SizeBytes = digest.Size };
 
     public async Task<bool> IsMissingAsync(BlobDigest digest, CancellationToken cancellationToken)
     {
-        var response = await channel.UnaryAsync(M<FindMissingRequest, FindMissingResponse>("FindMissing"), new FindMissingRequest { Digests = { ToProto(digest) } }, Options(cancellationToken)).ConfigureAwait(false);
+        var response = await client.FindMissingAsync(new FindMissingRequest { Digests = { ToProto(digest) } }, Options(cancellationToken)).ConfigureAwait(false);
         return response.MissingDigests.Count > 0;
     }
 
-    public Task<BlobInfo> StatAsync(BlobDigest digest, CancellationToken cancellationToken) =>
-        channel.UnaryAsync(M<StatRequest, BlobInfo>("Stat"), new StatRequest { Digest = ToProto(digest) }, Options(cancellationToken));
+    public async Task<BlobInfo> StatAsync(BlobDigest digest, CancellationToken cancellationToken) =>
+        await client.StatAsync(new StatRequest { Digest = ToProto(digest) }, Options(cancellationToken)).ConfigureAwait(false);
 
-    public Task<AddReferencesResponse> AddReferenceAsync(string traceId, string eventId, BlobDigest digest, CancellationToken cancellationToken) =>
-        channel.UnaryAsync(M<AddReferencesRequest, AddReferencesResponse>("AddReferences"),
-            new AddReferencesRequest { References = { new Reference { TraceId = traceId, EventId = eventId, Digest = ToProto(digest) } } }, Options(cancellationToken));
+    public async Task<AddReferencesResponse> AddReferenceAsync(string traceId, string eventId, BlobDigest digest, CancellationToken cancellationToken) =>
+        await client.AddReferencesAsync(
+            new AddReferencesRequest { References = { new Reference { TraceId = traceId, EventId = eventId, Digest = ToProto(digest) } } }, Options(cancellationToken)).ConfigureAwait(false);
 
     /// <summary>Uploads a blob: inline if small, else a resumable upload that resumes after a broken call.</summary>
     public async Task UploadAsync(BlobDigest digest, Stream content, bool sensitive, IReadOnlyDictionary<string, string> labels, Action<long>? progress, CancellationToken cancellationToken)
@@ -50,11 +44,11 @@ internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
                 item.Labels[key] = value;
             }
 
-            var response = await channel.UnaryAsync(M<BatchUploadRequest, BatchUploadResponse>("BatchUpload"), new BatchUploadRequest { Items = { item } }, Options(cancellationToken)).ConfigureAwait(false);
+            var response = await client.BatchUploadAsync(new BatchUploadRequest { Items = { item } }, Options(cancellationToken)).ConfigureAwait(false);
             var status = response.Results[0].Status;
             if (status.Code != 0)
             {
-                throw new RpcException((StatusCode)status.Code, status.Message);
+                throw new RpcException(new Status((StatusCode)status.Code, status.Message));
             }
 
             progress?.Invoke(digest.Size);
@@ -67,7 +61,7 @@ internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
             start.Labels[key] = value;
         }
 
-        var state = await channel.UnaryAsync(M<StartUploadRequest, UploadStatus>("StartUpload"), start, Options(cancellationToken)).ConfigureAwait(false);
+        var state = await client.StartUploadAsync(start, Options(cancellationToken)).ConfigureAwait(false);
         if (state.AlreadyExists)
         {
             progress?.Invoke(digest.Size);
@@ -89,7 +83,7 @@ internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
                 // A broken call: ask where the server stands and go on from there.
             }
 
-            state = await channel.UnaryAsync(M<QueryUploadRequest, UploadStatus>("QueryUpload"), new QueryUploadRequest { UploadId = state.UploadId }, Options(cancellationToken)).ConfigureAwait(false);
+            state = await client.QueryUploadAsync(new QueryUploadRequest { UploadId = state.UploadId }, Options(cancellationToken)).ConfigureAwait(false);
             if (state.Complete)
             {
                 return;
@@ -105,7 +99,7 @@ internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
     private async Task<UploadStatus> SendFromAsync(string uploadId, long offset, Stream content, long size, Action<long>? progress, CancellationToken cancellationToken)
     {
         content.Seek(offset, SeekOrigin.Begin);
-        using var call = channel.ClientStreamingCall(M<UploadRequest, UploadStatus>("Upload"), Options(cancellationToken));
+        using var call = client.Upload(Options(cancellationToken));
         var buffer = new byte[ChunkSize];
         var first = true;
         while (offset < size)
@@ -130,7 +124,7 @@ internal sealed class BlobServiceClient(GrpcChannel channel, string owner)
     /// <summary>Streams a blob's bytes into <paramref name="output"/>.</summary>
     public async Task DownloadAsync(BlobDigest digest, Stream output, Action<long>? progress, CancellationToken cancellationToken)
     {
-        using var call = channel.ServerStreamingCall(M<DownloadRequest, DownloadResponse>("Download"), new DownloadRequest { Digest = ToProto(digest) }, Options(cancellationToken));
+        using var call = client.Download(new DownloadRequest { Digest = ToProto(digest) }, Options(cancellationToken));
         while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
         {
             var data = call.ResponseStream.Current.Data;
