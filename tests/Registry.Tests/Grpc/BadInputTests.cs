@@ -1,5 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
-using Microservices.Grpc;
+using Grpc.Core;
 using Microservices.Registry.Repositories;
 using Microservices.Registry.V1;
 
@@ -18,8 +18,8 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await RegistryHost.StartAsync(_directory.File("registry.db"));
-        await _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
-        await _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m2", alias: "two"));
+        await _host.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
+        await _host.Client.RegisterAsync(Rpc.NewModel("alice", "m2", alias: "two"), Rpc.Timeout);
     }
 
     public async Task DisposeAsync()
@@ -46,7 +46,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [MemberData(nameof(BadRegistrations))]
     public async Task Register_refuses_bad_fields_naming_them(string why, RegisterModelRequest request, string field)
     {
-        var e = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(request));
+        var e = await Rpc.FailsAsync(() => _host.Client.RegisterAsync(request, Rpc.Timeout));
         Assert.True(StatusCode.InvalidArgument == e.StatusCode, $"{why}: {e.Status}");
         Assert.StartsWith(field, e.Status.Detail);
     }
@@ -54,14 +54,14 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_enum_value_names_the_accepted_values()
     {
-        var e = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(With(Rpc.NewModel("alice", "m9"), r => r.SourceType = (SourceType)42)));
+        var e = await Rpc.FailsAsync(() => _host.Client.RegisterAsync(With(Rpc.NewModel("alice", "m9"), r => r.SourceType = (SourceType)42), Rpc.Timeout));
         Assert.Equal("source_type: unknown value 42; expected one of SOURCE_TYPE_HUGGINGFACE, SOURCE_TYPE_CORTEX_SO, SOURCE_TYPE_LOCAL", e.Status.Detail);
 
-        var list = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.List, new ListModelsRequest { Owner = "alice", OrderBy = (ModelOrder)9 }, Rpc.Timeout));
+        var list = await Rpc.FailsAsync(() => _host.Client.ListAsync(new ListModelsRequest { Owner = "alice", OrderBy = (ModelOrder)9 }, Rpc.Timeout));
         Assert.Equal(StatusCode.InvalidArgument, list.StatusCode);
         Assert.StartsWith("order_by: unknown value 9", list.Status.Detail);
 
-        var status = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout));
+        var status = await Rpc.FailsAsync(() => _host.Client.SetStatusAsync(new SetStatusRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout));
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
         Assert.StartsWith("status: is required", status.Status.Detail);
     }
@@ -69,15 +69,15 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task A_duplicate_alias_is_already_exists_naming_the_alias()
     {
-        var e = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m3", alias: "one")));
+        var e = await Rpc.FailsAsync(() => _host.Client.RegisterAsync(Rpc.NewModel("alice", "m3", alias: "one"), Rpc.Timeout));
         Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
         Assert.Contains("'one'", e.Status.Detail);
 
-        var moved = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetAlias, new SetAliasRequest { Owner = "alice", ModelId = "m2", Alias = "one" }, Rpc.Timeout));
+        var moved = await Rpc.FailsAsync(() => _host.Client.SetAliasAsync(new SetAliasRequest { Owner = "alice", ModelId = "m2", Alias = "one" }, Rpc.Timeout));
         Assert.Equal(StatusCode.AlreadyExists, moved.StatusCode);
         Assert.Contains("'one'", moved.Status.Detail);
 
-        var sameId = await Rpc.FailsAsync(() => _host.Channel.RegisterAsync(Rpc.NewModel("alice", "m1")));
+        var sameId = await Rpc.FailsAsync(() => _host.Client.RegisterAsync(Rpc.NewModel("alice", "m1"), Rpc.Timeout));
         Assert.Equal(StatusCode.AlreadyExists, sameId.StatusCode);
         Assert.Contains("'m1'", sameId.Status.Detail);
     }
@@ -85,7 +85,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task An_illegal_status_transition_names_the_current_state()
     {
-        var e = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Ready }, Rpc.Timeout));
+        var e = await Rpc.FailsAsync(() => _host.Client.SetStatusAsync(new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Ready }, Rpc.Timeout));
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
         Assert.Contains("already READY", e.Status.Detail);
     }
@@ -93,15 +93,15 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task A_stale_or_missing_version_is_refused()
     {
-        var stale = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.SetAlias, new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno", ExpectedVersion = 5 }, Rpc.Timeout));
+        var stale = await Rpc.FailsAsync(() => _host.Client.SetAliasAsync(new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno", ExpectedVersion = 5 }, Rpc.Timeout));
         Assert.Equal(StatusCode.Aborted, stale.StatusCode);
         Assert.Contains("not the expected 5", stale.Status.Detail);
 
-        var missing = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Update, new UpdateModelRequest { Owner = "alice", ModelId = "m1", Model = new Model { Branch = "b" }, UpdateMask = new FieldMask { Paths = { "branch" } } }, Rpc.Timeout));
+        var missing = await Rpc.FailsAsync(() => _host.Client.UpdateAsync(new UpdateModelRequest { Owner = "alice", ModelId = "m1", Model = new Model { Branch = "b" }, UpdateMask = new FieldMask { Paths = { "branch" } } }, Rpc.Timeout));
         Assert.Equal(StatusCode.InvalidArgument, missing.StatusCode);
         Assert.StartsWith("expected_version", missing.Status.Detail);
 
-        var path = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Update, new UpdateModelRequest { Owner = "alice", ModelId = "m1", Model = new Model(), UpdateMask = new FieldMask { Paths = { "status" } }, ExpectedVersion = 1 }, Rpc.Timeout));
+        var path = await Rpc.FailsAsync(() => _host.Client.UpdateAsync(new UpdateModelRequest { Owner = "alice", ModelId = "m1", Model = new Model(), UpdateMask = new FieldMask { Paths = { "status" } }, ExpectedVersion = 1 }, Rpc.Timeout));
         Assert.Equal(StatusCode.InvalidArgument, path.StatusCode);
         Assert.StartsWith("update_mask: path 'status'", path.Status.Detail);
     }
@@ -109,18 +109,18 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_id_or_alias_is_not_found_naming_it()
     {
-        var id = await Rpc.FailsAsync(() => _host.Channel.GetByIdAsync("alice", "nope"));
+        var id = await Rpc.FailsAsync(() => _host.Client.GetByIdAsync("alice", "nope"));
         Assert.Equal(StatusCode.NotFound, id.StatusCode);
         Assert.Equal("No model with id 'nope' for owner 'alice'.", id.Status.Detail);
 
-        var alias = await Rpc.FailsAsync(() => _host.Channel.GetByAliasAsync("alice", "nope"));
+        var alias = await Rpc.FailsAsync(() => _host.Client.GetByAliasAsync("alice", "nope"));
         Assert.Equal("No model with alias 'nope' for owner 'alice'.", alias.Status.Detail);
 
-        var write = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "nope" }, Rpc.Timeout));
+        var write = await Rpc.FailsAsync(() => _host.Client.DeleteAsync(new DeleteModelRequest { Owner = "alice", ModelId = "nope" }, Rpc.Timeout));
         Assert.Equal(StatusCode.NotFound, write.StatusCode);
         Assert.Contains("'nope'", write.Status.Detail);
 
-        var neither = await Rpc.FailsAsync(() => _host.Channel.UnaryAsync(Rpc.Get, new GetModelRequest { Owner = "alice" }, Rpc.Timeout));
+        var neither = await Rpc.FailsAsync(() => _host.Client.GetAsync(new GetModelRequest { Owner = "alice" }, Rpc.Timeout));
         Assert.Equal(StatusCode.InvalidArgument, neither.StatusCode);
         Assert.StartsWith("key", neither.Status.Detail);
     }
