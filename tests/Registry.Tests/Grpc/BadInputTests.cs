@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microservices.Clients;
 using Microservices.Registry.Repositories;
 using Microservices.Registry.V1;
 
@@ -126,6 +127,48 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_oversized_message_is_resource_exhausted_and_the_host_keeps_serving()
+    {
+        // Grpc:MaxReceiveMessageSize is 4 MiB by default.
+        var huge = With(Rpc.NewModel("alice", "m9"), r => r.ConfigPath = new string('x', 5 * 1024 * 1024));
+        var e = await Rpc.FailsAsync(() => _host.Client.RegisterAsync(huge, Rpc.Timeout));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("maximum", e.Status.Detail, StringComparison.OrdinalIgnoreCase);
+        await AnotherClientIsServedAsync();
+    }
+
+    [Fact]
+    public async Task Garbage_protobuf_bytes_are_refused_and_the_host_keeps_serving()
+    {
+        // Field 1 (owner) claims 127 bytes and carries 2; then a tag with wire type 7, which doesn't exist.
+        var status = await RawGrpc.CallAsync(_host.Address, "/microservices.registry.v1.ModelRegistry/Get", [0x0A, 0x7F, 0x61, 0x62, 0x0F]);
+        // Grpc.AspNetCore fails the handler's read of the request: UNKNOWN, with no details on the wire.
+        Assert.Equal(new Status(StatusCode.Unknown, "Exception was thrown by handler."), status);
+        await AnotherClientIsServedAsync();
+    }
+
+    [Theory]
+    [InlineData("/microservices.registry.v1.ModelRegistry/Rename")]
+    [InlineData("/microservices.registry.v1.NoSuchService/Get")]
+    public async Task An_unknown_method_is_unimplemented_and_the_host_keeps_serving(string path)
+    {
+        var status = await RawGrpc.CallAsync(_host.Address, path, []);
+        Assert.Equal(StatusCode.Unimplemented, status.StatusCode);
+        await AnotherClientIsServedAsync();
+    }
+
+    [Fact]
+    public async Task Oversized_metadata_is_resource_exhausted_and_the_host_keeps_serving()
+    {
+        // Grpc:MaxRequestMetadataSize is 16 KiB; Kestrel's header limits are above it, so the call gets a status.
+        var headers = new Metadata { { "x-padding", new string('p', 40 * 1024) } };
+        var e = await Rpc.FailsAsync(() => _host.Client.GetAsync(new GetModelRequest { Owner = "alice", ModelId = "m1" }, headers, DateTime.UtcNow.AddSeconds(30)));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("Grpc:MaxRequestMetadataSize", e.Status.Detail);
+        await AnotherClientIsServedAsync();
+    }
+
+    [Fact]
     public async Task A_corrupt_database_stops_the_host_and_is_left_untouched()
     {
         var path = _directory.File("corrupt.db");
@@ -136,6 +179,14 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Contains(path, e.Message);
         Assert.Equal(garbage, await File.ReadAllBytesAsync(path));
         Assert.False(File.Exists(path + "-wal"));
+    }
+
+    // A new connection, as another caller would open: the bad call harmed neither the host nor its listener.
+    private async Task AnotherClientIsServedAsync()
+    {
+        using var channel = GrpcChannels.Create(_host.Address);
+        var model = await new ModelRegistryClient(channel).GetByIdAsync("alice", "m1");
+        Assert.Equal("one", model.Alias);
     }
 
     private static RegisterModelRequest With(RegisterModelRequest request, Action<RegisterModelRequest> change)

@@ -1,7 +1,5 @@
-using System.Globalization;
 using Grpc.Core;
 using Microservices.Registry.V1;
-using Microservices.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace Microservices.Registry.Tests.Grpc;
@@ -13,17 +11,13 @@ namespace Microservices.Registry.Tests.Grpc;
 public sealed class CacheTests : IAsyncLifetime
 {
     private readonly TempDirectory _directory = new();
-    private ExternalProcess _redis = null!;
-    private int _redisPort;
+    private RedisServer _redis = null!;
 
     private string Database => _directory.File("shared.db");
 
     public async Task InitializeAsync()
     {
-        _redisPort = FreePort.Next();
-        var executable = Prerequisite.Executable("redis-server", "apt-get install -y redis-server");
-        _redis = ExternalProcess.Start(executable, ["--port", _redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-        await _redis.WaitForPortAsync(_redisPort, TimeSpan.FromSeconds(10));
+        _redis = await RedisServer.StartAsync();
     }
 
     public async Task DisposeAsync()
@@ -35,7 +29,7 @@ public sealed class CacheTests : IAsyncLifetime
     [Fact]
     public async Task A_write_on_one_instance_is_seen_by_every_reader_of_the_other()
     {
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false" };
+        var settings = _redis.Settings;
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
 
@@ -68,7 +62,7 @@ public sealed class CacheTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_reads_during_writes_never_leave_an_old_value_behind()
     {
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false" };
+        var settings = _redis.Settings;
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
         var model = await a.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
@@ -104,7 +98,7 @@ public sealed class CacheTests : IAsyncLifetime
     [Fact]
     public async Task A_read_that_loaded_the_old_row_before_a_write_cannot_put_it_back_into_the_cache()
     {
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false" };
+        var settings = _redis.Settings;
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
         await a.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);

@@ -107,16 +107,8 @@ public sealed class DurabilityTests : IDisposable
         get
         {
             var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "services", "Registry", "bin", configuration, "net10.0", "Microservices.Registry.dll");
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new FileNotFoundException("services/Registry/bin/<Configuration>/net10.0/Microservices.Registry.dll not found; build services/Registry first.");
+            var dll = RepositoryPaths.File("services", "Registry", "bin", configuration, "net10.0", "Microservices.Registry.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} not found; build services/Registry first.");
         }
     }
 
