@@ -6,54 +6,43 @@ namespace Microservices.Registry.Tests.Grpc;
 /// A peer nobody here wrote: Debian's grpcio, through the repository's reflection client, which
 /// knows the registry only from the server's reflection answers (no generated code).
 /// </summary>
-public sealed class GrpcioPeerTests : IAsyncLifetime
+public sealed class GrpcioPeerTests
 {
-    private readonly TempDirectory _directory = new();
-    private RegistryHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await RegistryHost.StartAsync(_directory.File("registry.db"));
-        await _host.Client.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/a/b/m1.gguf", alias: "one"), Rpc.Timeout);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _directory.Dispose();
-    }
-
     [Fact]
     public async Task Grpcio_lists_describes_and_calls_the_registry()
     {
-        var (code, listing) = await ReflectionClientAsync("list");
+        using var directory = new TempDirectory();
+        await using var host = await RegistryHost.StartAsync(directory.File("registry.db"));
+        await host.Client.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/a/b/m1.gguf", alias: "one"), Rpc.Timeout);
+
+        var (code, listing) = await ReflectionClientAsync(host.Port, "list");
         Assert.True(code == 0, listing);
         Assert.Contains("microservices.registry.v1.ModelRegistry", listing);
         Assert.Contains("grpc.health.v1.Health", listing);
 
-        (code, var described) = await ReflectionClientAsync("describe", "microservices.registry.v1.ModelRegistry");
+        (code, var described) = await ReflectionClientAsync(host.Port, "describe", "microservices.registry.v1.ModelRegistry");
         Assert.True(code == 0, described);
         Assert.Contains("ImportModelList", described);
         Assert.Contains("Get", described);
 
-        (code, var called) = await ReflectionClientAsync("call", "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"one"}""");
+        (code, var called) = await ReflectionClientAsync(host.Port, "call", "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"one"}""");
         Assert.True(code == 0, called);
         Assert.Contains("\"modelId\": \"huggingface.co/a/b/m1.gguf\"", called);
         Assert.Contains("MODEL_STATUS_READY", called);
 
         // A refusal reaches the peer as the status and the server's message.
-        (code, var missing) = await ReflectionClientAsync("call", "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"nope"}""");
+        (code, var missing) = await ReflectionClientAsync(host.Port, "call", "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"nope"}""");
         Assert.NotEqual(0, code);
         Assert.Contains("NOT_FOUND", missing);
         Assert.Contains("No model with alias 'nope' for owner 'alice'.", missing);
     }
 
-    private async Task<(int Code, string Output)> ReflectionClientAsync(params string[] args)
+    private static async Task<(int Code, string Output)> ReflectionClientAsync(int port, params string[] args)
     {
         var python = Prerequisite.Executable("/usr/bin/python3", "apt-get install -y python3-grpcio python3-grpc-tools grpc-proto");
         var script = RepositoryPaths.File("tests", "Interop", "python", "reflection_client.py");
         Prerequisite.File(script, "git checkout tests/Interop/python");
         return await ExternalProcess.RunAsync(
-            python, [script, "--server_port", _host.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], TimeSpan.FromMinutes(1));
+            python, [script, "--server_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], TimeSpan.FromMinutes(1));
     }
 }
