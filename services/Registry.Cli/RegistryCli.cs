@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Grpc.Core;
+using Microservices.Clients;
 using Spectre.Console;
 
 namespace Microservices.Registry.Cli;
@@ -27,7 +27,7 @@ internal static class RegistryCli
         root.Options.Add(timeout);
 
         Func<ParseResult, RegistryClient> connect = parse => new RegistryClient(
-            GrpcChannel.ForAddress(parse.GetValue(address)!),
+            GrpcChannels.Create(parse.GetValue(address)!),
             parse.GetValue(owner)!,
             TimeSpan.FromSeconds(parse.GetValue(timeout)));
 

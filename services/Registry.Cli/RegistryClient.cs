@@ -1,21 +1,13 @@
-using Google.Protobuf.Reflection;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microservices.Registry.V1;
 
 namespace Microservices.Registry.Cli;
 
-/// <summary>The registry's RPCs the CLI uses, over our gRPC client. Every call has a deadline.</summary>
+/// <summary>The registry's RPCs the CLI uses, over the generated client. Every call has a deadline.</summary>
 internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan timeout) : IDisposable
 {
-    private static readonly ServiceDescriptor Service = RegistryReflection.Descriptor.Services[0];
-    private static readonly Method<GetModelRequest, Model> Get = Method<GetModelRequest, Model>.Of(Service, "Get");
-    private static readonly Method<ListModelsRequest, ListModelsResponse> List = Method<ListModelsRequest, ListModelsResponse>.Of(Service, "List");
-    private static readonly Method<DeleteModelRequest, DeleteModelResponse> Delete = Method<DeleteModelRequest, DeleteModelResponse>.Of(Service, "Delete");
-    private static readonly Method<SetAliasRequest, Model> SetAlias = Method<SetAliasRequest, Model>.Of(Service, "SetAlias");
-    private static readonly Method<RemoveAliasRequest, Model> RemoveAlias = Method<RemoveAliasRequest, Model>.Of(Service, "RemoveAlias");
-    private static readonly Method<ImportModelListRequest, ImportModelListResponse> Import = Method<ImportModelListRequest, ImportModelListResponse>.Of(Service, "ImportModelList");
-    private static readonly Method<BackupRequest, BackupResponse> Backup = Method<BackupRequest, BackupResponse>.Of(Service, "Backup");
+    private readonly V1.ModelRegistry.ModelRegistryClient _client = new(channel);
 
     public string Owner => owner;
 
@@ -24,13 +16,13 @@ internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan
     {
         try
         {
-            return await channel.UnaryAsync(Get, new GetModelRequest { Owner = owner, ModelId = idOrAlias }, Options(cancellationToken));
+            return await _client.GetAsync(new GetModelRequest { Owner = owner, ModelId = idOrAlias }, Options(cancellationToken));
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
             try
             {
-                return await channel.UnaryAsync(Get, new GetModelRequest { Owner = owner, Alias = idOrAlias }, Options(cancellationToken));
+                return await _client.GetAsync(new GetModelRequest { Owner = owner, Alias = idOrAlias }, Options(cancellationToken));
             }
             catch (RpcException) when (idOrAlias.Length > 128)
             {
@@ -45,7 +37,7 @@ internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan
         query.PageSize = 500;
         do
         {
-            var page = await channel.UnaryAsync(List, query, Options(cancellationToken));
+            var page = await _client.ListAsync(query, Options(cancellationToken));
             foreach (var model in page.Models)
             {
                 yield return model;
@@ -56,22 +48,22 @@ internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan
         while (query.PageToken.Length > 0);
     }
 
-    public Task<DeleteModelResponse> DeleteAsync(Model model, bool force, CancellationToken cancellationToken) =>
-        channel.UnaryAsync(Delete, new DeleteModelRequest { Owner = owner, ModelId = model.ModelId, Force = force, ExpectedVersion = model.Version }, Options(cancellationToken));
+    public async Task<DeleteModelResponse> DeleteAsync(Model model, bool force, CancellationToken cancellationToken) =>
+        await _client.DeleteAsync(new DeleteModelRequest { Owner = owner, ModelId = model.ModelId, Force = force, ExpectedVersion = model.Version }, Options(cancellationToken));
 
-    public Task<Model> SetAliasAsync(string modelId, string alias, CancellationToken cancellationToken) =>
-        channel.UnaryAsync(SetAlias, new SetAliasRequest { Owner = owner, ModelId = modelId, Alias = alias }, Options(cancellationToken));
+    public async Task<Model> SetAliasAsync(string modelId, string alias, CancellationToken cancellationToken) =>
+        await _client.SetAliasAsync(new SetAliasRequest { Owner = owner, ModelId = modelId, Alias = alias }, Options(cancellationToken));
 
-    public Task<Model> RemoveAliasAsync(string modelId, CancellationToken cancellationToken) =>
-        channel.UnaryAsync(RemoveAlias, new RemoveAliasRequest { Owner = owner, ModelId = modelId }, Options(cancellationToken));
+    public async Task<Model> RemoveAliasAsync(string modelId, CancellationToken cancellationToken) =>
+        await _client.RemoveAliasAsync(new RemoveAliasRequest { Owner = owner, ModelId = modelId }, Options(cancellationToken));
 
-    public Task<BackupResponse> BackupAsync(string destination, CancellationToken cancellationToken) =>
-        channel.UnaryAsync(Backup, new BackupRequest { DestinationPath = destination }, Options(cancellationToken));
+    public async Task<BackupResponse> BackupAsync(string destination, CancellationToken cancellationToken) =>
+        await _client.BackupAsync(new BackupRequest { DestinationPath = destination }, Options(cancellationToken));
 
     /// <summary>Streams the file in 64 KiB chunks; the service never sees the path, only the bytes.</summary>
     public async Task<ImportModelListResponse> ImportAsync(Stream file, ImportMode mode, CancellationToken cancellationToken)
     {
-        using var call = channel.ClientStreamingCall(Import, Options(cancellationToken));
+        using var call = _client.ImportModelList(Options(cancellationToken));
         var buffer = new byte[64 * 1024];
         var first = true;
         int read;
@@ -99,5 +91,5 @@ internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan
     public void Dispose() => channel.Dispose();
 
     private CallOptions Options(CancellationToken cancellationToken) =>
-        new CallOptions { CancellationToken = cancellationToken }.WithTimeout(timeout);
+        new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
 }

@@ -28,6 +28,17 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task The_sqlite_library_in_use_is_current()
+    {
+        // SQLitePCLRaw.bundle_e_sqlite3 ships its own SQLite; the old pin shipped 3.35 (2021).
+        await using var store = await OpenStoreAsync();
+        await using var connection = await store.OpenAsync(default);
+
+        var version = Version.Parse(await ScalarAsync<string>(connection, "SELECT sqlite_version()"));
+        Assert.True(version >= new Version(3, 46), $"SQLite {version} is in use; expected 3.46 or newer");
+    }
+
+    [Fact]
     public async Task A_new_database_is_created_with_its_directory()
     {
         var path = Path.Combine(_directory.Path, "nested", "deeper", "registry.db");

@@ -1,15 +1,14 @@
 using Microservices.Caching;
-using Microservices.Grpc.Server;
 using Microservices.Registry.Caching;
 using Microservices.Registry.Changes;
-using Microservices.Registry.Grpc;
 using Microservices.Registry.Repositories;
-using Microservices.Registry.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry.Trace;
 
 namespace Microservices.Registry.Extensions;
 
@@ -19,12 +18,11 @@ internal static class Extensions
     /// <summary>Configuration key of the directory the service keeps its data in (./dev up sets it).</summary>
     public const string DataDirectoryKey = "DataDirectory";
 
-    /// <summary>Program.cs: the domain, the store, the cache and the gRPC handler.</summary>
+    /// <summary>Program.cs: the domain, the store, the cache, and spans of the PostgreSQL commands (Npgsql's "Npgsql" source).</summary>
     public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
     {
         builder.Services.AddRegistry(builder.Configuration);
-
-        builder.Services.AddGrpcServer().AddService<ModelRegistryService>(RegistryReflection.Descriptor.Services[0]);
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
         return builder;
     }
 
@@ -46,7 +44,7 @@ internal static class Extensions
         services.AddTwoLevelCache(configuration, servicePrefix: "registry");
         services.AddSingleton(provider =>
         {
-            var store = provider.GetRequiredService<IModelStore>();
+            var store = WithTracing(provider.GetRequiredService<IModelStore>());
             return new ModelRegistry(
                 cached ? new CachingModelStore(store, provider.GetRequiredService<ITwoLevelCache>(), cacheOptions) : store,
                 provider.GetRequiredService<ModelChangeFeed>(),
@@ -74,6 +72,11 @@ internal static class Extensions
         "postgres" or "postgresql" => new PostgresModelStore(options.Postgres),
         _ => throw new RegistryStartupException($"Registry:Store:Kind is '{options.Kind}'; expected 'sqlite' or 'postgres'."),
     };
+
+    // SQLite has no instrumentation of its own; Npgsql traces every PostgreSQL command itself.
+    private static IModelStore WithTracing(IModelStore store) => store is SqliteModelStore sqlite
+        ? new TracedModelStore(sqlite, "sqlite", Path.GetFileName(sqlite.DatabasePath))
+        : store;
 
     /// <summary>
     /// Whether Get and alias resolution go through the cache. Without Redis no instance hears of

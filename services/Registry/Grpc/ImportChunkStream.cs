@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Microservices.Grpc;
+using Grpc.Core;
 using Microservices.Registry.V1;
 
 namespace Microservices.Registry.Grpc;

@@ -1,5 +1,4 @@
-using Microservices.Grpc;
-using Microservices.Grpc.Server;
+using Grpc.Core;
 using Microservices.Registry.Models;
 using Microservices.Registry.V1;
 
@@ -8,21 +7,21 @@ namespace Microservices.Registry.Grpc;
 /// <summary>
 /// The gRPC face of <see cref="Registry.ModelRegistry"/>: maps messages (<see cref="ModelMapping"/>),
 /// delegates, and turns a <see cref="RegistryException"/> into the status of the same number with
-/// its message. Anything else is a bug and goes out as UNKNOWN without details (logged by the layer).
+/// its message. Anything else is a bug and goes out as UNKNOWN without details (logged by Grpc.AspNetCore).
 /// </summary>
-internal sealed class ModelRegistryService(Registry.ModelRegistry registry)
+internal sealed class ModelRegistryService(Registry.ModelRegistry registry) : V1.ModelRegistry.ModelRegistryBase
 {
-    public Task<Model> Register(RegisterModelRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<Model> Register(RegisterModelRequest request, ServerCallContext context) => Call(async ct =>
         (await registry.RegisterAsync(request.ToDomain(), ct)).ToProto(), context);
 
-    public Task<Model> Get(GetModelRequest request, ServerCallContext context) => Call(async ct => request.KeyCase switch
+    public override Task<Model> Get(GetModelRequest request, ServerCallContext context) => Call(async ct => request.KeyCase switch
     {
         GetModelRequest.KeyOneofCase.ModelId => (await registry.GetByIdAsync(request.Owner, request.ModelId, ct)).ToProto(),
         GetModelRequest.KeyOneofCase.Alias => (await registry.GetByAliasAsync(request.Owner, request.Alias, ct)).ToProto(),
         _ => throw RegistryException.InvalidArgument("key", "set model_id or alias"),
     }, context);
 
-    public Task<ListModelsResponse> List(ListModelsRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<ListModelsResponse> List(ListModelsRequest request, ServerCallContext context) => Call(async ct =>
     {
         var page = await registry.ListAsync(request.Owner, request.ToDomain(), ct);
         var response = new ListModelsResponse { NextPageToken = page.NextPageToken ?? "" };
@@ -30,30 +29,30 @@ internal sealed class ModelRegistryService(Registry.ModelRegistry registry)
         return response;
     }, context);
 
-    public Task<Model> Update(UpdateModelRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<Model> Update(UpdateModelRequest request, ServerCallContext context) => Call(async ct =>
         (await registry.UpdateAsync(request.Owner, request.ModelId, request.ToPatch(), request.ExpectedVersion, ct)).ToProto(), context);
 
-    public Task<DeleteModelResponse> Delete(DeleteModelRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<DeleteModelResponse> Delete(DeleteModelRequest request, ServerCallContext context) => Call(async ct =>
     {
         await registry.DeleteAsync(request.Owner, request.ModelId, request.Force, request.ExpectedVersion, ct);
         return new DeleteModelResponse();
     }, context);
 
-    public Task<Model> SetStatus(SetStatusRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<Model> SetStatus(SetStatusRequest request, ServerCallContext context) => Call(async ct =>
         (await registry.SetStatusAsync(request.Owner, request.ModelId, request.Status.ToDomain("status"), request.ExpectedVersion, ct)).ToProto(), context);
 
-    public Task<Model> SetAlias(SetAliasRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<Model> SetAlias(SetAliasRequest request, ServerCallContext context) => Call(async ct =>
         (await registry.SetAliasAsync(request.Owner, request.ModelId, request.Alias, request.ExpectedVersion, ct)).ToProto(), context);
 
-    public Task<Model> RemoveAlias(RemoveAliasRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<Model> RemoveAlias(RemoveAliasRequest request, ServerCallContext context) => Call(async ct =>
         (await registry.RemoveAliasAsync(request.Owner, request.ModelId, request.ExpectedVersion, ct)).ToProto(), context);
 
-    public Task Watch(WatchRequest request, IServerStreamWriter<ModelChange> responseStream, ServerCallContext context) => Call(async ct =>
+    public override Task Watch(WatchRequest request, IServerStreamWriter<ModelChange> responseStream, ServerCallContext context) => Call(async ct =>
     {
         using var watch = registry.Watch(request.Owner);
 
         // Headers tell the caller the watch is registered: every change committed from now on arrives.
-        await context.WriteResponseHeadersAsync([]);
+        await context.WriteResponseHeadersAsync(new Metadata());
         await foreach (var change in watch.ReadAllAsync(ct))
         {
             await responseStream.WriteAsync(change.ToProto(), ct);
@@ -62,7 +61,7 @@ internal sealed class ModelRegistryService(Registry.ModelRegistry registry)
         return true;
     }, context);
 
-    public Task<ImportModelListResponse> ImportModelList(IAsyncStreamReader<ImportModelListRequest> requestStream, ServerCallContext context) => Call(async ct =>
+    public override Task<ImportModelListResponse> ImportModelList(IAsyncStreamReader<ImportModelListRequest> requestStream, ServerCallContext context) => Call(async ct =>
     {
         if (!await requestStream.MoveNext(ct))
         {
@@ -75,13 +74,13 @@ internal sealed class ModelRegistryService(Registry.ModelRegistry registry)
         return report.ToProto();
     }, context);
 
-    public Task<BackupResponse> Backup(BackupRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<BackupResponse> Backup(BackupRequest request, ServerCallContext context) => Call(async ct =>
     {
         var result = await registry.BackupAsync(request.DestinationPath, ct);
         return new BackupResponse { DestinationPath = result.DestinationPath, SizeBytes = result.SizeBytes };
     }, context);
 
-    public Task<CheckIntegrityResponse> CheckIntegrity(CheckIntegrityRequest request, ServerCallContext context) => Call(async ct =>
+    public override Task<CheckIntegrityResponse> CheckIntegrity(CheckIntegrityRequest request, ServerCallContext context) => Call(async ct =>
     {
         var report = await registry.CheckIntegrityAsync(ct);
         var response = new CheckIntegrityResponse { Ok = report.Ok };
@@ -97,7 +96,7 @@ internal sealed class ModelRegistryService(Registry.ModelRegistry registry)
         }
         catch (RegistryException e)
         {
-            throw new RpcException((StatusCode)(int)e.Kind, e.Message);
+            throw new RpcException(new Status((StatusCode)(int)e.Kind, e.Message));
         }
     }
 }

@@ -13,9 +13,9 @@ public sealed class CliTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await RegistryHost.StartAsync(_directory.File("registry.db"));
-        await _host.Channel.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/bartowski/llama3.1-7b-gguf/Llama.gguf", alias: "llama"));
-        await _host.Channel.RegisterAsync(Rpc.NewModel("alice", "cortex.so/tinyllama", alias: "tiny"));
-        await _host.Channel.RegisterAsync(Rpc.NewModel("bob", "bobs-model"));
+        await _host.Client.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/bartowski/llama3.1-7b-gguf/Llama.gguf", alias: "llama"), Rpc.Timeout);
+        await _host.Client.RegisterAsync(Rpc.NewModel("alice", "cortex.so/tinyllama", alias: "tiny"), Rpc.Timeout);
+        await _host.Client.RegisterAsync(Rpc.NewModel("bob", "bobs-model"), Rpc.Timeout);
     }
 
     public async Task DisposeAsync()
@@ -74,11 +74,11 @@ public sealed class CliTests : IAsyncLifetime
         var (exit, output) = await RunAsync("alias", "tiny", "tl");
         Assert.Equal(0, exit);
         Assert.Contains("alias is now 'tl'", output);
-        Assert.Equal("cortex.so/tinyllama", (await _host.Channel.GetByAliasAsync("alice", "tl")).ModelId);
+        Assert.Equal("cortex.so/tinyllama", (await _host.Client.GetByAliasAsync("alice", "tl")).ModelId);
 
         (exit, output) = await RunAsync("alias", "tl", "--remove");
         Assert.Equal(0, exit);
-        Assert.Equal("", (await _host.Channel.GetByIdAsync("alice", "cortex.so/tinyllama")).Alias);
+        Assert.Equal("", (await _host.Client.GetByIdAsync("alice", "cortex.so/tinyllama")).Alias);
 
         var (taken, error) = await RunAsync("alias", "cortex.so/tinyllama", "llama");
         Assert.Equal(1, taken);
@@ -92,7 +92,7 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(1, declined);
         Assert.Contains("Delete cortex.so/tinyllama", output);
         Assert.Contains("Not deleted.", output);
-        Assert.Equal("tiny", (await _host.Channel.GetByAliasAsync("alice", "tiny")).Alias);
+        Assert.Equal("tiny", (await _host.Client.GetByAliasAsync("alice", "tiny")).Alias);
 
         var (confirmed, _) = await RunWithInputAsync("y\n", "rm", "tiny");
         Assert.Equal(0, confirmed);

@@ -1,8 +1,5 @@
-using System.Globalization;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Grpc.Core;
 using Microservices.Registry.V1;
-using Microservices.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace Microservices.Registry.Tests.Grpc;
@@ -14,17 +11,13 @@ namespace Microservices.Registry.Tests.Grpc;
 public sealed class CacheTests : IAsyncLifetime
 {
     private readonly TempDirectory _directory = new();
-    private ExternalProcess _redis = null!;
-    private int _redisPort;
+    private RedisServer _redis = null!;
 
     private string Database => _directory.File("shared.db");
 
     public async Task InitializeAsync()
     {
-        _redisPort = FreePort.Next();
-        var executable = Prerequisite.Executable("redis-server", "apt-get install -y redis-server");
-        _redis = ExternalProcess.Start(executable, ["--port", _redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-        await _redis.WaitForPortAsync(_redisPort, TimeSpan.FromSeconds(10));
+        _redis = await RedisServer.StartAsync();
     }
 
     public async Task DisposeAsync()
@@ -36,58 +29,58 @@ public sealed class CacheTests : IAsyncLifetime
     [Fact]
     public async Task A_write_on_one_instance_is_seen_by_every_reader_of_the_other()
     {
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false" };
+        var settings = _redis.Settings;
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
 
-        var registered = await a.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
-        Assert.Equal("main", (await b.Channel.GetByIdAsync("alice", "m1")).Branch);
-        Assert.Equal("main", (await b.Channel.GetByAliasAsync("alice", "one")).Branch);
+        var registered = await a.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
+        Assert.Equal("main", (await b.Client.GetByIdAsync("alice", "m1")).Branch);
+        Assert.Equal("main", (await b.Client.GetByAliasAsync("alice", "one")).Branch);
 
         // Proof that reads are served from the cache: a change made behind the registry's back is not seen.
         await ChangeBehindTheRegistryAsync("UPDATE models SET branch = 'behind' WHERE model_id = 'm1'");
-        Assert.Equal("main", (await b.Channel.GetByIdAsync("alice", "m1")).Branch);
-        Assert.Equal("main", (await a.Channel.GetByAliasAsync("alice", "one")).Branch);
+        Assert.Equal("main", (await b.Client.GetByIdAsync("alice", "m1")).Branch);
+        Assert.Equal("main", (await a.Client.GetByAliasAsync("alice", "one")).Branch);
 
-        await a.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running, ExpectedVersion = registered.Version }, Rpc.Timeout);
+        await a.Client.SetStatusAsync(new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running, ExpectedVersion = registered.Version }, Rpc.Timeout);
         await EveryReaderSeesAsync([a, b], m => m.Status == ModelStatus.Running && m.Branch == "behind", byAlias: "one");
 
         // An alias that moves: the old alias resolves nowhere, the new one everywhere.
-        await a.Channel.UnaryAsync(Rpc.SetAlias, new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno" }, Rpc.Timeout);
-        await EventuallyAsync(async () => (await Rpc.FailsAsync(() => b.Channel.GetByAliasAsync("alice", "one"))).StatusCode == StatusCode.NotFound);
+        await a.Client.SetAliasAsync(new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno" }, Rpc.Timeout);
+        await EventuallyAsync(async () => (await Rpc.FailsAsync(() => b.Client.GetByAliasAsync("alice", "one"))).StatusCode == StatusCode.NotFound);
         await EveryReaderSeesAsync([a, b], m => m.Alias == "uno", byAlias: "uno");
 
-        await b.Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "m1", Force = true }, Rpc.Timeout);
-        await EventuallyAsync(async () => (await Rpc.FailsAsync(() => a.Channel.GetByIdAsync("alice", "m1"))).StatusCode == StatusCode.NotFound);
+        await b.Client.DeleteAsync(new DeleteModelRequest { Owner = "alice", ModelId = "m1", Force = true }, Rpc.Timeout);
+        await EventuallyAsync(async () => (await Rpc.FailsAsync(() => a.Client.GetByIdAsync("alice", "m1"))).StatusCode == StatusCode.NotFound);
         for (var i = 0; i < 20; i++)
         {
-            Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => a.Channel.GetByAliasAsync("alice", "uno"))).StatusCode);
-            Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => b.Channel.GetByIdAsync("alice", "m1"))).StatusCode);
+            Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => a.Client.GetByAliasAsync("alice", "uno"))).StatusCode);
+            Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => b.Client.GetByIdAsync("alice", "m1"))).StatusCode);
         }
     }
 
     [Fact]
     public async Task Concurrent_reads_during_writes_never_leave_an_old_value_behind()
     {
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false" };
+        var settings = _redis.Settings;
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
-        var model = await a.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
+        var model = await a.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
 
         using var stop = new CancellationTokenSource();
         var readers = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
         {
-            var channel = i % 2 == 0 ? a.Channel : b.Channel;
+            var client = i % 2 == 0 ? a.Client : b.Client;
             while (!stop.IsCancellationRequested)
             {
-                await (i < 2 ? channel.GetByIdAsync("alice", "m1") : channel.GetByAliasAsync("alice", "one"));
+                await (i < 2 ? client.GetByIdAsync("alice", "m1") : client.GetByAliasAsync("alice", "one"));
             }
         })).ToList();
 
         for (var i = 0; i < 20; i++)
         {
             var writer = i % 2 == 0 ? a : b;
-            model = await writer.Channel.UnaryAsync(Rpc.Update, new UpdateModelRequest
+            model = await writer.Client.UpdateAsync(new UpdateModelRequest
             {
                 Owner = "alice",
                 ModelId = "m1",
@@ -105,11 +98,11 @@ public sealed class CacheTests : IAsyncLifetime
     [Fact]
     public async Task A_read_that_loaded_the_old_row_before_a_write_cannot_put_it_back_into_the_cache()
     {
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = $"127.0.0.1:{_redisPort},abortConnect=false" };
+        var settings = _redis.Settings;
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
-        await a.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
-        Assert.Equal(ModelStatus.Ready, (await b.Channel.GetByIdAsync("alice", "m1")).Status);
+        await a.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
+        Assert.Equal(ModelStatus.Ready, (await b.Client.GetByIdAsync("alice", "m1")).Status);
         var cache = b.Service<Microservices.Caching.ITwoLevelCache>();
         var key = Registry.Caching.CachingModelStore.IdKey("alice", "m1");
         var old = await cache.GetAsync(key);
@@ -127,7 +120,7 @@ public sealed class CacheTests : IAsyncLifetime
             return old;
         });
         await loadedOld.Task;
-        await a.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
+        await a.Client.SetStatusAsync(new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
         writeReturned.SetResult();
         await racingRead;
 
@@ -141,26 +134,26 @@ public sealed class CacheTests : IAsyncLifetime
         var settings = new Dictionary<string, string?> { ["Registry:Cache:Mode"] = "off" };
         await using var a = await RegistryHost.StartAsync(Database, settings);
         await using var b = await RegistryHost.StartAsync(Database, settings);
-        await a.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
-        Assert.Equal(ModelStatus.Ready, (await b.Channel.GetByAliasAsync("alice", "one")).Status);
+        await a.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
+        Assert.Equal(ModelStatus.Ready, (await b.Client.GetByAliasAsync("alice", "one")).Status);
 
-        await a.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
-        Assert.Equal(ModelStatus.Running, (await b.Channel.GetByAliasAsync("alice", "one")).Status);
-        Assert.Equal(ModelStatus.Running, (await b.Channel.GetByIdAsync("alice", "m1")).Status);
+        await a.Client.SetStatusAsync(new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
+        Assert.Equal(ModelStatus.Running, (await b.Client.GetByAliasAsync("alice", "one")).Status);
+        Assert.Equal(ModelStatus.Running, (await b.Client.GetByIdAsync("alice", "m1")).Status);
     }
 
     [Fact]
     public async Task Without_redis_one_instance_caches_in_process_and_sees_its_own_writes()
     {
         await using var host = await RegistryHost.StartAsync(Database);
-        await host.Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
-        Assert.Equal("main", (await host.Channel.GetByAliasAsync("alice", "one")).Branch);
+        await host.Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
+        Assert.Equal("main", (await host.Client.GetByAliasAsync("alice", "one")).Branch);
 
         await ChangeBehindTheRegistryAsync("UPDATE models SET branch = 'behind' WHERE model_id = 'm1'");
-        Assert.Equal("main", (await host.Channel.GetByIdAsync("alice", "m1")).Branch);
+        Assert.Equal("main", (await host.Client.GetByIdAsync("alice", "m1")).Branch);
 
-        await host.Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
-        var seen = await host.Channel.GetByAliasAsync("alice", "one");
+        await host.Client.SetStatusAsync(new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
+        var seen = await host.Client.GetByAliasAsync("alice", "one");
         Assert.Equal((ModelStatus.Running, "behind"), (seen.Status, seen.Branch));
     }
 
@@ -168,13 +161,13 @@ public sealed class CacheTests : IAsyncLifetime
     // then on no read, by id or alias, on either instance may return the old value.
     private static async Task EveryReaderSeesAsync(RegistryHost[] hosts, Func<Model, bool> isNew, string byAlias)
     {
-        await EventuallyAsync(async () => isNew(await hosts[^1].Channel.GetByIdAsync("alice", "m1")));
+        await EventuallyAsync(async () => isNew(await hosts[^1].Client.GetByIdAsync("alice", "m1")));
         for (var i = 0; i < 50; i++)
         {
             foreach (var host in hosts)
             {
-                Assert.True(isNew(await host.Channel.GetByIdAsync("alice", "m1")), $"read {i} by id on {host.Port} saw an old value");
-                Assert.True(isNew(await host.Channel.GetByAliasAsync("alice", byAlias)), $"read {i} by alias on {host.Port} saw an old value");
+                Assert.True(isNew(await host.Client.GetByIdAsync("alice", "m1")), $"read {i} by id on {host.Port} saw an old value");
+                Assert.True(isNew(await host.Client.GetByAliasAsync("alice", byAlias)), $"read {i} by alias on {host.Port} saw an old value");
             }
         }
     }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Grpc.Core;
+using Microservices.Clients;
 using Microservices.Registry.V1;
 using Microservices.TestSupport;
 
@@ -24,7 +24,8 @@ public sealed class DurabilityTests : IDisposable
         var acknowledged = new ConcurrentBag<string>();
         await using (var first = await StartAsync(port))
         {
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+            using var channel = GrpcChannels.Create($"http://127.0.0.1:{port}");
+            var client = new ModelRegistryClient(channel);
             using var stop = new CancellationTokenSource();
             var next = 0;
             var writers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
@@ -34,7 +35,7 @@ public sealed class DurabilityTests : IDisposable
                     var id = $"burst/model-{Interlocked.Increment(ref next):D6}.gguf";
                     try
                     {
-                        await channel.UnaryAsync(Rpc.Register, Rpc.NewModel("alice", id), new CallOptions().WithTimeout(TimeSpan.FromSeconds(10)));
+                        await client.RegisterAsync(Rpc.NewModel("alice", id), deadline: DateTime.UtcNow.AddSeconds(10));
                         acknowledged.Add(id);
                     }
                     catch (RpcException)
@@ -59,15 +60,16 @@ public sealed class DurabilityTests : IDisposable
         Assert.True(acknowledged.Count >= 50, $"only {acknowledged.Count} writes were acknowledged before the kill");
 
         await using var second = await StartAsync(port);
-        using var again = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var integrity = await again.UnaryAsync(Rpc.CheckIntegrity, new CheckIntegrityRequest(), Rpc.Timeout);
+        using var reconnected = GrpcChannels.Create($"http://127.0.0.1:{port}");
+        var again = new ModelRegistryClient(reconnected);
+        var integrity = await again.CheckIntegrityAsync(new CheckIntegrityRequest(), Rpc.Timeout);
         Assert.True(integrity.Ok, string.Join("\n", integrity.Messages));
 
         var stored = new HashSet<string>(StringComparer.Ordinal);
         var token = "";
         do
         {
-            var page = await again.UnaryAsync(Rpc.List, new ListModelsRequest { Owner = "alice", PageSize = 500, PageToken = token }, Rpc.Timeout);
+            var page = await again.ListAsync(new ListModelsRequest { Owner = "alice", PageSize = 500, PageToken = token }, Rpc.Timeout);
             stored.UnionWith(page.Models.Select(m => m.ModelId));
             token = page.NextPageToken;
         }
@@ -105,16 +107,8 @@ public sealed class DurabilityTests : IDisposable
         get
         {
             var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "services", "Registry", "bin", configuration, "net10.0", "Microservices.Registry.dll");
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new FileNotFoundException("services/Registry/bin/<Configuration>/net10.0/Microservices.Registry.dll not found; build services/Registry first.");
+            var dll = RepositoryPaths.File("services", "Registry", "bin", configuration, "net10.0", "Microservices.Registry.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} not found; build services/Registry first.");
         }
     }
 

@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Microservices.Grpc;
-using Microservices.Grpc.Client;
+using Grpc.Core;
 using Microservices.Registry.V1;
 
 namespace Microservices.Registry.Tests.Grpc;
@@ -12,7 +11,7 @@ public sealed class HandlerTests : IAsyncLifetime
     private readonly TempDirectory _directory = new();
     private RegistryHost _host = null!;
 
-    private GrpcChannel Channel => _host.Channel;
+    private ModelRegistryClient Client => _host.Client;
 
     public async Task InitializeAsync() => _host = await RegistryHost.StartAsync(_directory.File("registry.db"));
 
@@ -25,17 +24,17 @@ public sealed class HandlerTests : IAsyncLifetime
     [Fact]
     public async Task Register_then_get_by_id_and_by_generated_alias()
     {
-        var registered = await Channel.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/bartowski/llama3.1-7b-gguf/Model_ID_Xxx.gguf"));
+        var registered = await Client.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/bartowski/llama3.1-7b-gguf/Model_ID_Xxx.gguf"), Rpc.Timeout);
         Assert.Equal("model_id_xxx", registered.Alias);
         Assert.Equal(ModelStatus.Ready, registered.Status);
         Assert.Equal(SourceType.Huggingface, registered.SourceType);
         Assert.Equal(1, registered.Version);
         Assert.True(registered.CreatedAt.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
 
-        Assert.Equal(registered, await Channel.GetByIdAsync("alice", registered.ModelId));
-        Assert.Equal(registered, await Channel.GetByAliasAsync("alice", "model_id_xxx"));
+        Assert.Equal(registered, await Client.GetByIdAsync("alice", registered.ModelId));
+        Assert.Equal(registered, await Client.GetByAliasAsync("alice", "model_id_xxx"));
 
-        var other = await Rpc.FailsAsync(() => Channel.GetByIdAsync("bob", registered.ModelId));
+        var other = await Rpc.FailsAsync(() => Client.GetByIdAsync("bob", registered.ModelId));
         Assert.Equal(StatusCode.NotFound, other.StatusCode);
     }
 
@@ -46,12 +45,12 @@ public sealed class HandlerTests : IAsyncLifetime
         {
             var request = Rpc.NewModel("alice", $"m{i}");
             request.Tags["quant"] = i % 2 == 0 ? "q4" : "q8";
-            await Channel.RegisterAsync(request);
+            await Client.RegisterAsync(request, Rpc.Timeout);
         }
 
-        var page = await Channel.UnaryAsync(Rpc.List, new ListModelsRequest { Owner = "alice", Tag = new TagFilter { Key = "quant", Value = "q4" }, PageSize = 2, Descending = true }, Rpc.Timeout);
+        var page = await Client.ListAsync(new ListModelsRequest { Owner = "alice", Tag = new TagFilter { Key = "quant", Value = "q4" }, PageSize = 2, Descending = true }, Rpc.Timeout);
         Assert.Equal(["m4", "m2"], page.Models.Select(m => m.ModelId));
-        var next = await Channel.UnaryAsync(Rpc.List, new ListModelsRequest { Owner = "alice", Tag = new TagFilter { Key = "quant", Value = "q4" }, PageSize = 2, Descending = true, PageToken = page.NextPageToken }, Rpc.Timeout);
+        var next = await Client.ListAsync(new ListModelsRequest { Owner = "alice", Tag = new TagFilter { Key = "quant", Value = "q4" }, PageSize = 2, Descending = true, PageToken = page.NextPageToken }, Rpc.Timeout);
         Assert.Equal(["m0"], next.Models.Select(m => m.ModelId));
         Assert.Equal("", next.NextPageToken);
     }
@@ -59,7 +58,7 @@ public sealed class HandlerTests : IAsyncLifetime
     [Fact]
     public async Task Update_applies_the_mask_and_refuses_a_stale_version()
     {
-        var model = await Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
+        var model = await Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
         var update = new UpdateModelRequest
         {
             Owner = "alice",
@@ -68,40 +67,40 @@ public sealed class HandlerTests : IAsyncLifetime
             UpdateMask = new FieldMask { Paths = { "branch", "tags" } },
             ExpectedVersion = model.Version,
         };
-        var updated = await Channel.UnaryAsync(Rpc.Update, update, Rpc.Timeout);
+        var updated = await Client.UpdateAsync(update, Rpc.Timeout);
         Assert.Equal("dev", updated.Branch);
         Assert.Equal(model.ConfigPath, updated.ConfigPath);
         Assert.Equal("v", updated.Tags["k"]);
         Assert.Equal(2, updated.Version);
 
-        var stale = await Rpc.FailsAsync(() => Channel.UnaryAsync(Rpc.Update, update, Rpc.Timeout));
+        var stale = await Rpc.FailsAsync(() => Client.UpdateAsync(update, Rpc.Timeout));
         Assert.Equal(StatusCode.Aborted, stale.StatusCode);
         Assert.Contains("version 2", stale.Status.Detail);
-        Assert.Equal("dev", (await Channel.GetByAliasAsync("alice", "one")).Branch);
+        Assert.Equal("dev", (await Client.GetByAliasAsync("alice", "one")).Branch);
     }
 
     [Fact]
     public async Task Status_alias_and_delete_follow_the_rules()
     {
-        await Channel.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"));
-        var running = await Channel.UnaryAsync(Rpc.SetStatus, new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
+        await Client.RegisterAsync(Rpc.NewModel("alice", "m1", alias: "one"), Rpc.Timeout);
+        var running = await Client.SetStatusAsync(new SetStatusRequest { Owner = "alice", ModelId = "m1", Status = ModelStatus.Running }, Rpc.Timeout);
         Assert.Equal(ModelStatus.Running, running.Status);
 
-        var blocked = await Rpc.FailsAsync(() => Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout));
+        var blocked = await Rpc.FailsAsync(() => Client.DeleteAsync(new DeleteModelRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout));
         Assert.Equal(StatusCode.FailedPrecondition, blocked.StatusCode);
         Assert.Contains("RUNNING", blocked.Status.Detail);
 
-        var renamed = await Channel.UnaryAsync(Rpc.SetAlias, new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno" }, Rpc.Timeout);
+        var renamed = await Client.SetAliasAsync(new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno" }, Rpc.Timeout);
         Assert.Equal("uno", renamed.Alias);
-        Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => Channel.GetByAliasAsync("alice", "one"))).StatusCode);
-        Assert.Equal("m1", (await Channel.GetByAliasAsync("alice", "uno")).ModelId);
+        Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => Client.GetByAliasAsync("alice", "one"))).StatusCode);
+        Assert.Equal("m1", (await Client.GetByAliasAsync("alice", "uno")).ModelId);
 
-        var bare = await Channel.UnaryAsync(Rpc.RemoveAlias, new RemoveAliasRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout);
+        var bare = await Client.RemoveAliasAsync(new RemoveAliasRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout);
         Assert.Equal("", bare.Alias);
-        Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => Channel.GetByAliasAsync("alice", "uno"))).StatusCode);
+        Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => Client.GetByAliasAsync("alice", "uno"))).StatusCode);
 
-        await Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "m1", Force = true }, Rpc.Timeout);
-        var gone = await Rpc.FailsAsync(() => Channel.GetByIdAsync("alice", "m1"));
+        await Client.DeleteAsync(new DeleteModelRequest { Owner = "alice", ModelId = "m1", Force = true }, Rpc.Timeout);
+        var gone = await Rpc.FailsAsync(() => Client.GetByIdAsync("alice", "m1"));
         Assert.Equal(StatusCode.NotFound, gone.StatusCode);
         Assert.Contains("'m1'", gone.Status.Detail);
     }
@@ -110,12 +109,12 @@ public sealed class HandlerTests : IAsyncLifetime
     public async Task Watch_streams_the_owners_changes_from_acceptance()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var watch = Channel.ServerStreamingCall(Rpc.Watch, new WatchRequest { Owner = "alice" }, new CallOptions { CancellationToken = cts.Token });
+        using var watch = Client.Watch(new WatchRequest { Owner = "alice" }, new CallOptions(cancellationToken: cts.Token));
         await watch.ResponseHeadersAsync;
 
-        await Channel.RegisterAsync(Rpc.NewModel("bob", "theirs"));
-        await Channel.RegisterAsync(Rpc.NewModel("alice", "m1"));
-        await Channel.UnaryAsync(Rpc.Delete, new DeleteModelRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout);
+        await Client.RegisterAsync(Rpc.NewModel("bob", "theirs"), Rpc.Timeout);
+        await Client.RegisterAsync(Rpc.NewModel("alice", "m1"), Rpc.Timeout);
+        await Client.DeleteAsync(new DeleteModelRequest { Owner = "alice", ModelId = "m1" }, Rpc.Timeout);
 
         Assert.True(await watch.ResponseStream.MoveNext(cts.Token));
         Assert.Equal((ChangeKind.Created, "m1"), (watch.ResponseStream.Current.Kind, watch.ResponseStream.Current.ModelId));
@@ -127,7 +126,7 @@ public sealed class HandlerTests : IAsyncLifetime
     public async Task ImportModelList_reads_the_chunks_and_reports_each_bad_line()
     {
         var file = "huggingface.co/a/b/one.gguf a/b main one.yaml one READY\n\nbad line\ncortex.so/two cortexso/two main two.yaml two RUNNING\n"u8.ToArray();
-        using var call = Channel.ClientStreamingCall(Rpc.Import, Rpc.Timeout);
+        using var call = Client.ImportModelList(Rpc.Timeout);
         await call.RequestStream.WriteAsync(new ImportModelListRequest { Owner = "alice", Mode = ImportMode.BestEffort, Chunk = ByteString.CopyFrom(file, 0, 10) });
         for (var offset = 10; offset < file.Length; offset += 7)
         {
@@ -140,23 +139,23 @@ public sealed class HandlerTests : IAsyncLifetime
         Assert.Equal(2, report.Imported);
         Assert.Equal(1, report.BlankLines);
         Assert.Equal(3, Assert.Single(report.Errors).LineNumber);
-        Assert.Equal(ModelStatus.Running, (await Channel.GetByAliasAsync("alice", "two")).Status);
+        Assert.Equal(ModelStatus.Running, (await Client.GetByAliasAsync("alice", "two")).Status);
     }
 
     [Fact]
     public async Task Backup_and_CheckIntegrity()
     {
-        await Channel.RegisterAsync(Rpc.NewModel("alice", "m1"));
+        await Client.RegisterAsync(Rpc.NewModel("alice", "m1"), Rpc.Timeout);
         var destination = _directory.File("copy.db");
-        var backup = await Channel.UnaryAsync(Rpc.Backup, new BackupRequest { DestinationPath = destination }, Rpc.Timeout);
+        var backup = await Client.BackupAsync(new BackupRequest { DestinationPath = destination }, Rpc.Timeout);
         Assert.True(backup.SizeBytes > 0);
         Assert.True(File.Exists(destination));
 
-        var again = await Rpc.FailsAsync(() => Channel.UnaryAsync(Rpc.Backup, new BackupRequest { DestinationPath = destination }, Rpc.Timeout));
+        var again = await Rpc.FailsAsync(() => Client.BackupAsync(new BackupRequest { DestinationPath = destination }, Rpc.Timeout));
         Assert.Equal(StatusCode.InvalidArgument, again.StatusCode);
         Assert.StartsWith("destination_path", again.Status.Detail);
 
-        var integrity = await Channel.UnaryAsync(Rpc.CheckIntegrity, new CheckIntegrityRequest(), Rpc.Timeout);
+        var integrity = await Client.CheckIntegrityAsync(new CheckIntegrityRequest(), Rpc.Timeout);
         Assert.True(integrity.Ok);
         Assert.Equal(["ok"], integrity.Messages);
     }

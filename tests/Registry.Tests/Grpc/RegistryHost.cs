@@ -1,6 +1,8 @@
-using Microservices.Grpc.Client;
+using Grpc.Net.Client;
+using Microservices.Clients;
 using Microservices.Hosting;
 using Microservices.Registry.Extensions;
+using Microservices.Registry.Grpc;
 using Microservices.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -11,7 +13,8 @@ namespace Microservices.Registry.Tests.Grpc;
 
 /// <summary>
 /// The registry host exactly as Program.cs builds it (AddServiceDefaults, AddRegistryServices,
-/// MapServiceDefaults), in-process on a free port, with settings as in-memory configuration.
+/// MapGrpcService, MapServiceDefaults), in-process on a free port, with settings as in-memory
+/// configuration, and the generated client over the channel every caller uses (GrpcChannels).
 /// </summary>
 internal sealed class RegistryHost : IAsyncDisposable
 {
@@ -19,7 +22,8 @@ internal sealed class RegistryHost : IAsyncDisposable
     {
         App = app;
         Port = port;
-        Channel = GrpcChannel.ForAddress(Address);
+        Channel = GrpcChannels.Create(Address);
+        Client = new ModelRegistryClient(Channel);
     }
 
     public WebApplication App { get; }
@@ -30,10 +34,13 @@ internal sealed class RegistryHost : IAsyncDisposable
 
     public GrpcChannel Channel { get; }
 
+    public ModelRegistryClient Client { get; }
+
     public T Service<T>()
         where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static WebApplication Build(string databasePath, int port, IReadOnlyDictionary<string, string?>? settings = null)
+    public static WebApplication Build(
+        string databasePath, int port, IReadOnlyDictionary<string, string?>? settings = null, Action<ServiceDefaultsOptions>? defaults = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         var all = new Dictionary<string, string?> { ["Registry:Store:Sqlite:Path"] = databasePath };
@@ -43,18 +50,20 @@ internal sealed class RegistryHost : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(all);
-        builder.AddServiceDefaults("registry", port);
+        builder.AddServiceDefaults("registry", port, defaults);
         builder.AddRegistryServices();
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        app.MapGrpcService<ModelRegistryService>();
         app.MapServiceDefaults();
         return app;
     }
 
-    public static async Task<RegistryHost> StartAsync(string databasePath, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<RegistryHost> StartAsync(
+        string databasePath, IReadOnlyDictionary<string, string?>? settings = null, Action<ServiceDefaultsOptions>? defaults = null)
     {
         var port = FreePort.Next();
-        var app = Build(databasePath, port, settings);
+        var app = Build(databasePath, port, settings, defaults);
         try
         {
             await app.StartAsync();
