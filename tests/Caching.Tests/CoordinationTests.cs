@@ -1,3 +1,4 @@
+using Microservices.TestSupport;
 using Microservices.Caching.Coordination;
 using Microservices.Caching.Connection;
 using StackExchange.Redis;

@@ -1,3 +1,4 @@
+using Microservices.TestSupport;
 using System.Text;
 using Microservices.Caching.Resilience;
 using StackExchange.Redis;

@@ -1,3 +1,4 @@
+using Microservices.TestSupport;
 using System.Text;
 
 namespace Microservices.Caching.Tests;

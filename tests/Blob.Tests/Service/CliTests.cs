@@ -21,7 +21,7 @@ public sealed class CliTests : IAsyncLifetime
     private async Task<string> BlobctlAsync(params string[] args)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(RepoPaths.Root, "services", "Blob.Cli", "bin", configuration, "net10.0", "blobctl.dll");
+        var dll = Path.Combine(RepositoryPaths.Root, "services", "Blob.Cli", "bin", configuration, "net10.0", "blobctl.dll");
         Prerequisite.File(dll, "dotnet build services/Blob.Cli");
         var (code, output) = await ExternalProcess.RunAsync("dotnet", [dll, "--address", $"http://127.0.0.1:{_host.Port}", "--owner", "carol", .. args], TimeSpan.FromMinutes(2));
         Assert.True(code == 0, $"blobctl {string.Join(' ', args)} exited {code}:\n{output}");
@@ -64,7 +64,7 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Errors_are_one_line_with_the_status()
     {
-        var dll = Path.Combine(RepoPaths.Root, "services", "Blob.Cli", "bin", AppContext.BaseDirectory.Contains("Release", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "blobctl.dll");
+        var dll = Path.Combine(RepositoryPaths.Root, "services", "Blob.Cli", "bin", AppContext.BaseDirectory.Contains("Release", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "blobctl.dll");
         var (code, output) = await ExternalProcess.RunAsync("dotnet", [dll, "--address", $"http://127.0.0.1:{_host.Port}", "--owner", "carol", "stat", new string('a', 64), "5"], TimeSpan.FromMinutes(1));
         Assert.Equal(1, code);
         Assert.Contains("blobctl: NotFound: blob sha256:", output);

@@ -9,7 +9,7 @@ public sealed class GrpcioPeerTests
     private static async Task<(int Code, string Output)> ReflectionClientAsync(int port, params string[] args)
     {
         var python = Prerequisite.Executable("/usr/bin/python3", "apt-get install -y python3-grpcio python3-grpc-tools");
-        var script = Path.Combine(RepoPaths.Root, "tests", "Interop", "python", "reflection_client.py");
+        var script = Path.Combine(RepositoryPaths.Root, "tests", "Interop", "python", "reflection_client.py");
         Prerequisite.File(script, "git checkout tests/Interop/python");
         return await ExternalProcess.RunAsync(python, [script, "--server_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], TimeSpan.FromMinutes(1));
     }

@@ -30,7 +30,7 @@ public sealed class S3rverFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var folder = Path.Combine(RepoPaths.Root, "tests", "Blob.Tests", "s3rver");
+        var folder = Path.Combine(RepositoryPaths.Root, "tests", "Blob.Tests", "s3rver");
         var script = Path.Combine(folder, "node_modules", "s3rver", "bin", "s3rver.js");
         await InstallOnceAsync(folder, script);
         Prerequisite.File(script, $"npm ci --prefix {folder}");

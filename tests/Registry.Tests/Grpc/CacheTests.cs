@@ -1,3 +1,4 @@
+using Microservices.TestSupport;
 using Grpc.Core;
 using Microservices.Registry.V1;
 using Microsoft.Data.Sqlite;

@@ -1,9 +1,7 @@
-using Microservices.TestSupport;
+namespace Microservices.TestSupport;
 
-namespace Microservices.Caching.Tests;
-
-/// <summary>A real redis-server on a free port, restartable on the same port.</summary>
-internal sealed class RedisServer : IAsyncDisposable
+/// <summary>A real redis-server on a free port, without persistence, restartable on the same port.</summary>
+public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string[] _extraArgs;
     private ExternalProcess? _process;
@@ -17,6 +15,9 @@ internal sealed class RedisServer : IAsyncDisposable
     public int Port { get; }
 
     public string Endpoint => $"127.0.0.1:{Port}";
+
+    /// <summary>A service's settings that point its cache tier at this server.</summary>
+    public Dictionary<string, string?> Settings => new() { ["Redis:ConnectionString"] = $"{Endpoint},abortConnect=false" };
 
     public static async Task<RedisServer> StartAsync(params string[] extraArgs)
     {
@@ -44,16 +45,4 @@ internal sealed class RedisServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
-}
-
-/// <summary>One server for tests that don't restart or reconfigure it.</summary>
-public sealed class SharedRedisServer : IAsyncLifetime
-{
-    private RedisServer? _server;
-
-    internal RedisServer Server => _server!;
-
-    public async Task InitializeAsync() => _server = await RedisServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server!.DisposeAsync();
 }

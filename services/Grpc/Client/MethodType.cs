@@ -1,9 +1,0 @@
-namespace Microservices.Grpc.Client;
-
-public enum MethodType
-{
-    Unary,
-    ClientStreaming,
-    ServerStreaming,
-    DuplexStreaming,
-}
