@@ -86,8 +86,12 @@ public sealed class HealthTests
         using var channel = GrpcChannel.ForAddress(host.Address);
         var client = new HealthClient(channel);
         Assert.Equal(ServingStatus.Serving, (await client.CheckAsync(new HealthCheckRequest())).Status);
+        await using var watch = Python.StartScript("health_client.py", PortArguments(host, ["watch", ServiceHost.TestServiceName]));
+        await watch.WaitForOutputAsync("watch: SERVING\n", TimeSpan.FromSeconds(30));
 
         var stopping = host.StopAsync();
+        await watch.WaitForOutputAsync("watch ended: ", TimeSpan.FromSeconds(15));
+        Assert.Equal("watch: SERVING\nwatch: NOT_SERVING\nwatch ended: OK\n", watch.Output);
         Assert.False(stopping.IsCompleted);
         foreach (var service in MappedServices)
         {
