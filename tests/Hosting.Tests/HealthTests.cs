@@ -57,6 +57,17 @@ public sealed class HealthTests
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
     }
 
+    [Fact]
+    public async Task A_Watch_of_an_unknown_service_says_service_unknown_and_stays_open()
+    {
+        // Unlike Check (NOT_FOUND), Watch reports SERVICE_UNKNOWN: the service may be registered later.
+        await using var host = await ServiceHost.StartAsync("health-watch-unknown-test");
+        await using var watch = Python.StartScript("health_client.py", PortArguments(host, ["watch", "later.Service"]));
+        await watch.WaitForOutputAsync("watch: ", TimeSpan.FromSeconds(30));
+        Assert.StartsWith("watch: SERVICE_UNKNOWN\n", watch.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("watch ended", watch.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData(ServiceHost.TestServiceName)]
