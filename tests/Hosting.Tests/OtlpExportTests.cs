@@ -1,8 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Text;
 using Grpc.Health.V1;
-using Microservices.Grpc.Client;
+using Grpc.Net.Client;
 using Microservices.Hosting.Tests.Support;
+using Microsoft.Extensions.Configuration;
 
 namespace Microservices.Hosting.Tests;
 
@@ -23,7 +24,7 @@ public sealed class OtlpExportTests
         try
         {
             using var channel = GrpcChannel.ForAddress(host.Address);
-            await channel.UnaryAsync(Health.Check, new HealthCheckRequest());
+            await new HealthClient(channel).CheckAsync(new HealthCheckRequest());
             Calls.Add(1);
         }
         finally
@@ -40,6 +41,29 @@ public sealed class OtlpExportTests
         Assert.Contains(receiver.Bodies("/v1/metrics"), body => Contains(body, "otlp-export-test") && Contains(body, "hosting_tests_otlp_calls"));
     }
 
+    [Theory]
+    [InlineData(null, null, null, null, false, false)]
+    [InlineData("http://collector:4318", null, null, null, true, true)]
+    [InlineData(null, "http://collector:4318/v1/traces", null, null, true, false)]
+    [InlineData("http://collector:4318", null, "none", null, false, true)]
+    [InlineData("http://collector:4318", null, "zipkin", null, false, true)]
+    [InlineData("http://collector:4318", null, null, "true", false, false)]
+    public void OTLP_export_is_on_only_for_a_configured_endpoint_and_exporter(
+        string? endpoint, string? tracesEndpoint, string? tracesExporter, string? sdkDisabled, bool traces, bool metrics)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
+            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = tracesEndpoint,
+            ["OTEL_TRACES_EXPORTER"] = tracesExporter,
+            ["OTEL_SDK_DISABLED"] = sdkDisabled,
+        }).Build();
+
+        Assert.Equal(traces, Telemetry.OtlpSettings.ForTraces(configuration).Enabled);
+        Assert.Equal(metrics, Telemetry.OtlpSettings.ForMetrics(configuration).Enabled);
+        Assert.Equal(tracesExporter == "zipkin", Telemetry.OtlpSettings.ForTraces(configuration).Warning is not null);
+    }
+
     [Fact]
     public async Task OTEL_TRACES_EXPORTER_none_exports_no_spans_even_with_an_endpoint()
     {
@@ -54,7 +78,7 @@ public sealed class OtlpExportTests
         try
         {
             using var channel = GrpcChannel.ForAddress(host.Address);
-            await channel.UnaryAsync(Health.Check, new HealthCheckRequest());
+            await new HealthClient(channel).CheckAsync(new HealthCheckRequest());
         }
         finally
         {

@@ -126,6 +126,32 @@ public sealed class ExternalProcess : IAsyncDisposable
         throw new TimeoutException($"{_process.StartInfo.FileName} did not listen on {port} within {timeout}. Output:\n{Output}");
     }
 
+    /// <summary>Waits until the process has printed <paramref name="text"/>, or fails with what it printed.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited)
+            {
+                // Exited: the output streams drain once WaitForExitAsync returns.
+                await _process.WaitForExitAsync();
+                if (Output.Contains(text, StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                throw new TimeoutException(
+                    $"{_process.StartInfo.FileName} did not print '{text}' within {timeout} (exited: {_process.HasExited}). Output:\n{Output}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public void Kill()
     {
         if (!_process.HasExited)

@@ -7,7 +7,8 @@ namespace Microservices.Hosting.Server;
 /// <summary>
 /// grpc-dotnet has no request-metadata limit of its own (only Kestrel's header limits, which reset
 /// the stream without a gRPC status). Kestrel's limits sit above this one, so metadata up to them
-/// reaches the call and gets an actionable RESOURCE_EXHAUSTED.
+/// reaches the call and gets an actionable RESOURCE_EXHAUSTED. Binary metadata that is not base64
+/// gets INTERNAL naming the -bin keys, instead of grpc-dotnet's anonymous UNKNOWN.
 /// </summary>
 internal sealed class RequestMetadataLimitInterceptor(IOptions<GrpcServerSettings> settings) : Interceptor
 {
@@ -43,10 +44,16 @@ internal sealed class RequestMetadataLimitInterceptor(IOptions<GrpcServerSetting
 
     private void Check(ServerCallContext context)
     {
+        // The headers as they arrived (names and values as sent, -bin still base64): what the
+        // client made the server hold, counted without decoding anything.
+        var headers = context.GetHttpContext().Request.Headers;
         var size = 0L;
-        foreach (var entry in context.RequestHeaders)
+        foreach (var (name, values) in headers)
         {
-            size += entry.Key.Length + (entry.IsBinary ? entry.ValueBytes.Length : entry.Value.Length);
+            foreach (var value in values)
+            {
+                size += name.Length + (value?.Length ?? 0);
+            }
         }
 
         if (size > _limit)
@@ -54,5 +61,33 @@ internal sealed class RequestMetadataLimitInterceptor(IOptions<GrpcServerSetting
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
                 $"request metadata is {size} bytes; the limit is {_limit} (Grpc:MaxRequestMetadataSize)"));
         }
+
+        try
+        {
+            // grpc-dotnet decodes -bin values when RequestHeaders is first read, and a bad one
+            // surfaces as UNKNOWN "Exception was thrown by handler.". Read it here to say which.
+            _ = context.RequestHeaders;
+        }
+        catch (FormatException)
+        {
+            var names = headers
+                .Where(h => h.Key.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.OrdinalIgnoreCase) && !h.Value.All(IsUnpaddedBase64))
+                .Select(h => h.Key);
+            throw new RpcException(new Status(StatusCode.Internal,
+                $"binary request metadata {string.Join(", ", names)} is not valid base64"));
+        }
+    }
+
+    /// <summary>Base64 with or without padding, as gRPC allows (and grpc-dotnet decodes) -bin values.</summary>
+    private static bool IsUnpaddedBase64(string? value)
+    {
+        var padded = (value?.Length % 4) switch
+        {
+            0 => value,
+            2 => value + "==",
+            3 => value + "=",
+            _ => null,
+        };
+        return padded is not null && Convert.TryFromBase64String(padded, new byte[padded.Length], out _);
     }
 }

@@ -54,7 +54,9 @@ internal static class TelemetryDefaults
             })
             .WithMetrics(metering =>
             {
-                metering.AddMeter(SourcePattern, "Grpc.AspNetCore.Server", "Grpc.Net.Client")
+                // grpc-dotnet publishes EventCounters, not Meters; per-method call durations come
+                // from ASP.NET Core's http.server.request.duration (http.route is the gRPC method).
+                metering.AddMeter(SourcePattern)
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation();

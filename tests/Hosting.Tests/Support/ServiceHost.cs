@@ -1,3 +1,4 @@
+using Microservices.Hosting.Tests.Interop;
 using Microservices.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -5,13 +6,15 @@ using Microsoft.Extensions.Configuration;
 namespace Microservices.Hosting.Tests.Support;
 
 /// <summary>
-/// A host shaped like a real service's Program.cs (AddServiceDefaults, MapServiceDefaults) on a
-/// free port. Settings go in as configuration, never as environment variables, so parallel tests
-/// cannot see each other's OTEL_* values.
+/// A host shaped like a real service's Program.cs (AddServiceDefaults, its own services,
+/// MapGrpcService, MapServiceDefaults) serving the interop TestService on a free port. Settings go in
+/// as configuration, never as environment variables, so parallel tests cannot see each other's OTEL_*.
 /// </summary>
 internal sealed class ServiceHost : IAsyncDisposable
 {
-    private bool _stopped;
+    public const string TestServiceName = "microservices.testing.v1.TestService";
+
+    private Task? _stopping;
 
     private ServiceHost(WebApplication app, int port)
     {
@@ -25,16 +28,21 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     public string Address => $"http://127.0.0.1:{Port}";
 
+    public IServiceProvider Services => App.Services;
+
     public static WebApplication Build(
         string serviceName,
         int defaultPort,
         IReadOnlyDictionary<string, string?>? settings = null,
-        Action<ServiceDefaultsOptions>? configure = null)
+        Action<ServiceDefaultsOptions>? configure = null,
+        Action<WebApplicationBuilder>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddServiceDefaults(serviceName, defaultPort, configure);
+        services?.Invoke(builder);
         var app = builder.Build();
+        app.MapGrpcService<InteropTestService>();
         app.MapServiceDefaults();
         return app;
     }
@@ -42,27 +50,21 @@ internal sealed class ServiceHost : IAsyncDisposable
     public static async Task<ServiceHost> StartAsync(
         string serviceName,
         IReadOnlyDictionary<string, string?>? settings = null,
-        Action<ServiceDefaultsOptions>? configure = null)
+        Action<ServiceDefaultsOptions>? configure = null,
+        Action<WebApplicationBuilder>? services = null)
     {
         var port = FreePort.Next();
-        var app = Build(serviceName, port, settings, configure);
+        var app = Build(serviceName, port, settings, configure, services);
         await app.StartAsync();
         return new ServiceHost(app, port);
     }
 
-    public async Task StopAsync()
-    {
-        _stopped = true;
-        await App.StopAsync();
-    }
+    /// <summary>Begins shutdown (health turns NOT_SERVING) and returns the stop, which waits for open calls.</summary>
+    public Task StopAsync() => _stopping ??= App.StopAsync();
 
     public async ValueTask DisposeAsync()
     {
-        if (!_stopped)
-        {
-            await App.StopAsync();
-        }
-
+        await StopAsync();
         await App.DisposeAsync();
     }
 }

@@ -1,6 +1,15 @@
-"""The channel both Python clients open: plaintext, or TLS with an optional CA file and host override."""
+"""The channel every Python client opens: plaintext, or TLS with an optional CA file and host override."""
 
 import grpc
+
+
+def add_channel_arguments(parser):
+    """The options make_channel reads, the same in every client."""
+    parser.add_argument("--server_host", default="localhost")
+    parser.add_argument("--server_port", type=int, required=True)
+    parser.add_argument("--use_tls", action="store_true", help="connect with TLS instead of h2c")
+    parser.add_argument("--ca_file", help="PEM root CA to trust (default: system roots)")
+    parser.add_argument("--server_host_override", help="TLS server name / :authority to claim")
 
 
 def make_channel(args):

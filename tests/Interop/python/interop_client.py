@@ -13,7 +13,7 @@ import grpc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protogen  # noqa: E402
-from channels import make_channel  # noqa: E402
+from channels import add_channel_arguments, make_channel  # noqa: E402
 from request_pipe import RequestPipe  # noqa: E402
 
 REQUEST_SIZES = [27182, 8, 1828, 45904]
@@ -287,12 +287,8 @@ def run_case(name, args):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server_host", default="localhost")
-    parser.add_argument("--server_port", type=int, required=True)
+    add_channel_arguments(parser)
     parser.add_argument("--test_case", required=True, choices=TEST_CASES + ["all"])
-    parser.add_argument("--use_tls", action="store_true", help="connect with TLS instead of h2c")
-    parser.add_argument("--ca_file", help="PEM root CA to trust (default: system roots)")
-    parser.add_argument("--server_host_override", help="TLS server name / :authority to claim")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-call deadline in seconds")
     parser.add_argument("--no_compression_probe", action="store_true",
                         help="client_compressed_unary: skip the INVALID_ARGUMENT probe, for servers "

@@ -18,7 +18,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, messag
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protogen  # noqa: E402
-from channels import make_channel  # noqa: E402
+from channels import add_channel_arguments, make_channel  # noqa: E402
 from request_pipe import RequestPipe  # noqa: E402
 
 GRPC_PROTOS = "/usr/share/grpc-proto"
@@ -264,12 +264,8 @@ def command_call(reflection, args, channel):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server_host", default="localhost")
-    parser.add_argument("--server_port", type=int, required=True)
+    add_channel_arguments(parser)
     parser.add_argument("--version", choices=["v1", "v1alpha"], default="v1", help="reflection API version")
-    parser.add_argument("--use_tls", action="store_true")
-    parser.add_argument("--ca_file", help="PEM root CA to trust (default: system roots)")
-    parser.add_argument("--server_host_override", help="TLS server name to verify")
     parser.add_argument("--timeout", type=float, default=10.0, help="deadline per RPC in seconds")
     parser.add_argument("--grpc_protos", default=GRPC_PROTOS, help="dir holding grpc/reflection/*/reflection.proto")
     commands = parser.add_subparsers(dest="command", required=True)

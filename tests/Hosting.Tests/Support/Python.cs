@@ -1,8 +1,8 @@
 using Microservices.TestSupport;
 
-namespace Microservices.Grpc.Tests.Support;
+namespace Microservices.Hosting.Tests.Support;
 
-/// <summary>Debian's python3 with grpcio: the real gRPC peer nobody here wrote.</summary>
+/// <summary>Debian's python3 with grpcio: the real gRPC peer nobody here wrote (scripts in tests/Interop/python).</summary>
 internal static class Python
 {
     private const string Install = "apt-get install -y python3-grpcio python3-grpc-tools grpc-proto";
@@ -14,13 +14,14 @@ internal static class Python
             var python = Prerequisite.Executable("/usr/bin/python3", Install);
             Prerequisite.File("/usr/lib/python3/dist-packages/grpc/__init__.py", Install);
             Prerequisite.File("/usr/lib/python3/dist-packages/grpc_tools/protoc.py", Install);
+            Prerequisite.File("/usr/share/grpc-proto/grpc/health/v1/health.proto", Install);
             return python;
         }
     }
 
     public static string ScriptsDirectory => Path.Combine(RepositoryRoot, "tests", "Interop", "python");
 
-    public static string RepositoryRoot
+    private static string RepositoryRoot
     {
         get
         {
@@ -36,4 +37,9 @@ internal static class Python
 
     public static Task<(int ExitCode, string Output)> RunScriptAsync(string script, params string[] arguments) =>
         ExternalProcess.RunAsync(Executable, [Path.Combine(ScriptsDirectory, script), .. arguments], TimeSpan.FromSeconds(60), ScriptsDirectory);
+
+    /// <summary>Starts a script that keeps running (a Watch, a server); the caller waits on its output.</summary>
+    public static ExternalProcess StartScript(string script, params string[] arguments) =>
+        ExternalProcess.Start(Executable, [Path.Combine(ScriptsDirectory, script), .. arguments], ScriptsDirectory,
+            new Dictionary<string, string> { ["PYTHONUNBUFFERED"] = "1" });
 }

@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
-namespace Microservices.Grpc.Tests.Support;
+namespace Microservices.TestSupport;
 
 /// <summary>
 /// Hand-made HTTP/2 gRPC requests, so tests can send what no well-behaved client would:
-/// truncated frames, lying length prefixes, bad headers.
+/// truncated frames, lying length prefixes, bad headers. Status codes stay numbers here, so this
+/// project needs no gRPC package; compare them with <c>(int)StatusCode.X</c>.
 /// </summary>
-internal static class RawGrpc
+public static class RawGrpc
 {
     public static HttpClient CreateClient(bool multipleConnections = true) =>
         new(new SocketsHttpHandler { EnableMultipleHttp2Connections = multipleConnections })
@@ -19,6 +20,7 @@ internal static class RawGrpc
             Timeout = TimeSpan.FromSeconds(30),
         };
 
+    /// <summary>A length-prefixed message: compressed flag, 4-byte big-endian length (or a lie), bytes.</summary>
     public static byte[] Frame(byte[] message, bool compressedFlag = false, uint? declaredLength = null)
     {
         var frame = new byte[5 + message.Length];
@@ -47,23 +49,23 @@ internal static class RawGrpc
     {
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsByteArrayAsync();
-        var fromHeaders = response.Headers.TryGetValues("grpc-status", out var headerStatus);
-        var statusText = fromHeaders ? headerStatus!.First() : response.TrailingHeaders.TryGetValues("grpc-status", out var trailer) ? trailer.First() : null;
-        var messages = response.Headers.TryGetValues("grpc-message", out var m) ? m.First()
-            : response.TrailingHeaders.TryGetValues("grpc-message", out var tm) ? tm.First() : "";
+        var trailersOnly = response.Headers.Contains("grpc-status");
+        var fields = trailersOnly ? response.Headers : response.TrailingHeaders;
+        var status = fields.TryGetValues("grpc-status", out var s) ? int.Parse(s.First(), CultureInfo.InvariantCulture) : (int?)null;
+        var message = fields.TryGetValues("grpc-message", out var m) ? Uri.UnescapeDataString(m.First()) : "";
         return new RawResponse(
             response.StatusCode,
-            statusText is null ? null : (StatusCode)int.Parse(statusText, CultureInfo.InvariantCulture),
-            Uri.UnescapeDataString(messages),
-            fromHeaders,
+            status,
+            message,
+            trailersOnly,
             body,
             response.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value)),
             response.TrailingHeaders.ToDictionary(h => h.Key, h => string.Join(",", h.Value)));
     }
 
-    internal sealed record RawResponse(
+    public sealed record RawResponse(
         HttpStatusCode HttpStatus,
-        StatusCode? GrpcStatus,
+        int? GrpcStatus,
         string GrpcMessage,
         bool TrailersOnly,
         byte[] Body,
