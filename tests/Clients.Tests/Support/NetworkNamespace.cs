@@ -48,9 +48,18 @@ internal sealed class NetworkNamespace : IAsyncDisposable
                 Path.Combine(network.ConfigDirectory, "hosts"),
                 ["127.0.0.1 localhost", .. addresses.Select(a => $"{a} {hostName}")]);
         }
-        catch
+        catch (Exception failure)
         {
-            await network.DisposeAsync();
+            try
+            {
+                await network.DisposeAsync();
+            }
+            catch (Exception cleanup)
+            {
+                // Both matter: why it could not be made, and that something of it may be left.
+                throw new AggregateException(failure, cleanup);
+            }
+
             throw;
         }
 
@@ -65,7 +74,7 @@ internal sealed class NetworkNamespace : IAsyncDisposable
 
     private static async Task DeleteAsync(string ip, string name)
     {
-        // "Cannot remove": it was never made (a failed add); anything else must fail the test.
+        // "No such file": it was never made (a failed add); anything else must fail the test.
         var (exitCode, output) = await ExternalProcess.RunAsync(ip, ["netns", "delete", name], IpTimeout);
         if (exitCode != 0 && !output.Contains("No such file", StringComparison.Ordinal))
         {
