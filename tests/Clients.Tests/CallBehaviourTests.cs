@@ -184,6 +184,11 @@ public sealed class CallBehaviourTests
             {
                 Assert.Contains(ex.StatusCode, new[] { StatusCode.InvalidArgument, StatusCode.Cancelled });
             }
+            catch (System.Net.Http.HttpProtocolException)
+            {
+                // grpc-dotnet 2.85 can let the HTTP/2 STREAM_CLOSED of a write that was waiting on
+                // flow control escape as it is; the call's own status below is still the server's.
+            }
 
             var response = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
             Assert.Equal(StatusCode.InvalidArgument, response.StatusCode);
