@@ -61,6 +61,8 @@ public static class ServiceDefaultsExtensions
         var grpcSection = builder.Configuration.GetSection(GrpcServerSettings.SectionName);
         builder.Services.AddOptions<GrpcServerSettings>().Bind(grpcSection);
         var settings = grpcSection.Get<GrpcServerSettings>() ?? new GrpcServerSettings();
+        // One instance for every call (grpc-dotnet would otherwise activate one per call).
+        builder.Services.AddSingleton<RequestMetadataLimitInterceptor>();
         var grpc = builder.Services.AddGrpc(server =>
         {
             server.MaxReceiveMessageSize = settings.MaxReceiveMessageSize;

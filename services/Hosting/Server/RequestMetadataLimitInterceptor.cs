@@ -48,8 +48,10 @@ internal sealed class RequestMetadataLimitInterceptor(IOptions<GrpcServerSetting
         // client made the server hold, counted without decoding anything.
         var headers = context.GetHttpContext().Request.Headers;
         var size = 0L;
+        var binary = false;
         foreach (var (name, values) in headers)
         {
+            binary |= name.EndsWith(Metadata.BinaryHeaderSuffix, StringComparison.OrdinalIgnoreCase);
             foreach (var value in values)
             {
                 size += name.Length + (value?.Length ?? 0);
@@ -60,6 +62,13 @@ internal sealed class RequestMetadataLimitInterceptor(IOptions<GrpcServerSetting
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
                 $"request metadata is {size} bytes; the limit is {_limit} (Grpc:MaxRequestMetadataSize)"));
+        }
+
+        // Only -bin values can fail to decode; materializing RequestHeaders for every call would
+        // cost every call an allocation of the whole metadata.
+        if (!binary)
+        {
+            return;
         }
 
         try
