@@ -251,13 +251,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
     private async Task<RawGrpc.RawResponse> SendAsync(byte[] body, params (string Name, string Value)[] headers)
     {
-        var request = RawGrpc.Request(_host.Address, UnaryPath, body);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        var response = await RawGrpc.SendAsync(_raw, request);
+        var response = await RawGrpc.SendAsync(_raw, RawGrpc.Request(_host.Address, UnaryPath, body, headers: headers));
         Assert.Equal(HttpStatusCode.OK, response.HttpStatus);
         return response;
     }
