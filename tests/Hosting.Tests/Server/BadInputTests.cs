@@ -218,7 +218,7 @@ public sealed class BadInputTests : IAsyncLifetime
         }).ToList();
 
         // Served while the greedy streams are open and their windows full (the call's deadline bounds the wait).
-        await WaitUntilAsync(() => { lock (responses) { return responses.Count >= 100; } });
+        await Eventually.HoldsAsync(() => { lock (responses) { return responses.Count >= 100; } }, "100 greedy streams had their response headers");
         await AssertStillServingAsync();
 
         greedy.CancelPendingRequests();
@@ -229,16 +229,6 @@ public sealed class BadInputTests : IAsyncLifetime
 
         await Task.WhenAll(pending.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
         await AssertStillServingAsync();
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s.");
-            await Task.Delay(20);
-        }
     }
 
     private static void AssertStatus(RawGrpc.RawResponse response, StatusCode expected, string messagePart)
