@@ -82,19 +82,8 @@ internal static class Stored
 
 internal static class Eventually
 {
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, int timeoutMs = 5000)
-    {
-        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not true within {timeoutMs} ms: {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public static Task TrueAsync(Func<Task<bool>> condition, string what, int timeoutMs = 5000) =>
+        Microservices.TestSupport.Eventually.HoldsAsync(condition, what, TimeSpan.FromMilliseconds(timeoutMs));
 
     public static Task SubscribersAsync(IConnectionMultiplexer redis, string channel, int count) =>
         TrueAsync(

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microservices.Clients.Tests.Support;
 using Microservices.Testing.V1;
+using Microservices.TestSupport;
 
 namespace Microservices.Clients.Tests;
 

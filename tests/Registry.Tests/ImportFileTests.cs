@@ -3,6 +3,7 @@ using Microservices.Registry.Changes;
 using Microservices.Registry.Import;
 using Microservices.Registry.Models;
 using Microservices.Registry.Repositories;
+using Microservices.TestSupport;
 
 namespace Microservices.Registry.Tests;
 

@@ -1,5 +1,6 @@
 using Microservices.Registry.Extensions;
 using Microservices.Registry.Repositories;
+using Microservices.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

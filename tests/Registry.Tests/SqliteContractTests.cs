@@ -1,4 +1,5 @@
 using Microservices.Registry.Repositories;
+using Microservices.TestSupport;
 
 namespace Microservices.Registry.Tests;
 

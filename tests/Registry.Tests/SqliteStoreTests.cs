@@ -3,6 +3,7 @@ using Microservices.Registry.Changes;
 using Microservices.Registry.Migrations;
 using Microservices.Registry.Models;
 using Microservices.Registry.Repositories;
+using Microservices.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace Microservices.Registry.Tests;

@@ -30,7 +30,9 @@ public static class RawGrpc
         return frame;
     }
 
-    public static HttpRequestMessage Request(string address, string path, byte[] body, string contentType = "application/grpc")
+    /// <summary>A POST of <paramref name="body"/> as it stands (frame it with <see cref="Frame"/>), with any extra request headers.</summary>
+    public static HttpRequestMessage Request(string address, string path, byte[] body, string contentType = "application/grpc",
+        params (string Name, string Value)[] headers)
     {
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
@@ -41,7 +43,21 @@ public static class RawGrpc
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         request.Headers.TryAddWithoutValidation("te", "trailers");
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         return request;
+    }
+
+    /// <summary>One request on a client of its own, for tests that send a few and need no shared connection.</summary>
+    public static async Task<RawResponse> CallAsync(string address, string path, byte[] body, string contentType = "application/grpc",
+        params (string Name, string Value)[] headers)
+    {
+        using var client = CreateClient();
+        using var request = Request(address, path, body, contentType, headers);
+        return await SendAsync(client, request);
     }
 
     /// <summary>Sends and reads the whole response; returns it with the gRPC status from headers (trailers-only) or trailers.</summary>

@@ -3,6 +3,7 @@ using Microservices.Blob.AtRest;
 using Microservices.Blob.Digests;
 using Microservices.Blob.Index;
 using Microservices.Blob.Tests.Support;
+using Microservices.TestSupport;
 
 namespace Microservices.Blob.Tests.AtRest;
 

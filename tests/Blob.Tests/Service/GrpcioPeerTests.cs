@@ -6,13 +6,8 @@ namespace Microservices.Blob.Tests.Service;
 /// <summary>A peer nobody here wrote: Debian's grpcio, through the repository's reflection client.</summary>
 public sealed class GrpcioPeerTests
 {
-    private static async Task<(int Code, string Output)> ReflectionClientAsync(int port, params string[] args)
-    {
-        var python = Prerequisite.Executable("/usr/bin/python3", "apt-get install -y python3-grpcio python3-grpc-tools");
-        var script = Path.Combine(RepositoryPaths.Root, "tests", "Interop", "python", "reflection_client.py");
-        Prerequisite.File(script, "git checkout tests/Interop/python");
-        return await ExternalProcess.RunAsync(python, [script, "--server_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], TimeSpan.FromMinutes(1));
-    }
+    private static Task<(int ExitCode, string Output)> ReflectionClientAsync(int port, params string[] args) =>
+        Python.RunScriptAsync("reflection_client.py", ["--server_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
 
     [Fact]
     public async Task Grpcio_lists_describes_and_calls_the_blob_service()

@@ -12,18 +12,15 @@ public sealed class RedisMetadataCacheTests
     [Fact]
     public async Task Stat_is_cached_in_redis_and_invalidated_when_references_change()
     {
-        var port = FreePort.Next();
-        var executable = Prerequisite.Executable("redis-server", "apt-get install -y redis-server");
-        await using var redis = ExternalProcess.Start(executable, ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-        await redis.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
-        await using var host = await BlobHost.StartAsync(new() { ["Redis:ConnectionString"] = $"127.0.0.1:{port},abortConnect=false" });
+        await using var redis = await RedisServer.StartAsync();
+        await using var host = await BlobHost.StartAsync(redis.Settings);
 
         var alice = new BlobClient(host.Channel, "alice");
         var data = TestData.Random(2000, seed: 60);
         await alice.PutAsync(data);
         Assert.Equal(0, (await alice.StatAsync(BlobClient.D(data))).ReferenceCount);
 
-        var keys = await RedisKeysAsync(port);
+        var keys = await RedisKeysAsync(redis.Port);
         Assert.Contains(keys, k => k.StartsWith("blob:v1:meta:", StringComparison.Ordinal) && k.EndsWith(TestData.Sha256Hex(data), StringComparison.Ordinal));
         Assert.DoesNotContain(keys, k => k.Contains("alice", StringComparison.Ordinal));
 

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microservices.Blob.Tests.Support;
 using Microservices.Blob.V1;
+using Microservices.TestSupport;
 
 namespace Microservices.Blob.Tests.Service;
 

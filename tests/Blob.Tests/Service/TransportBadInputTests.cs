@@ -5,6 +5,7 @@ using Grpc.Core;
 using Microservices.Blob.Tests.Support;
 using Microservices.Blob.V1;
 using Microservices.Clients;
+using Microservices.TestSupport;
 
 namespace Microservices.Blob.Tests.Service;
 
@@ -16,14 +17,14 @@ public sealed class TransportBadInputTests : IAsyncLifetime
 {
     private const string Service = "/microservices.blob.v1.BlobService";
     private BlobHost _host = null!;
-    private RawGrpc _raw = null!;
+    private HttpClient _raw = null!;
 
     private BlobClient Alice => new(_host.Channel, "alice");
 
     public async Task InitializeAsync()
     {
         _host = await BlobHost.StartAsync();
-        _raw = new RawGrpc(_host.Port);
+        _raw = RawGrpc.CreateClient();
     }
 
     public async Task DisposeAsync()
@@ -31,6 +32,10 @@ public sealed class TransportBadInputTests : IAsyncLifetime
         _raw.Dispose();
         await _host.DisposeAsync();
     }
+
+    /// <summary>Sent as alice: the blob service reads its caller from x-owner-id.</summary>
+    private Task<RawGrpc.RawResponse> PostAsync(string path, byte[] body, string contentType = "application/grpc") =>
+        RawGrpc.SendAsync(_raw, RawGrpc.Request($"http://127.0.0.1:{_host.Port}", path, body, contentType, ("x-owner-id", "alice")));
 
     private async Task StillServesAsync(int seed)
     {
@@ -55,7 +60,7 @@ public sealed class TransportBadInputTests : IAsyncLifetime
         Assert.Contains("maximum", error.Status.Detail);
 
         // The frame header alone is enough: a declared 100 MiB is refused without reading it.
-        var declared = await _raw.PostAsync($"{Service}/Stat", RawGrpc.Frame([0x0a, 0x00], declaredLength: 100 * 1024 * 1024));
+        var declared = await PostAsync($"{Service}/Stat", RawGrpc.Frame([0x0a, 0x00], declaredLength: 100 * 1024 * 1024));
         Assert.Equal((int)StatusCode.ResourceExhausted, declared.GrpcStatus);
         await StillServesAsync(1);
     }
@@ -66,13 +71,13 @@ public sealed class TransportBadInputTests : IAsyncLifetime
         // Field 1 (digest) as a length-delimited value claiming 127 bytes of 3: not a StatRequest.
         // grpc-dotnet parses before any handler or interceptor runs and answers UNKNOWN with its
         // generic text (detailed errors are off), never the parser's exception.
-        var response = await _raw.PostAsync($"{Service}/Stat", RawGrpc.Frame([0x0a, 0x7f, 0x01, 0x02, 0x03]));
+        var response = await PostAsync($"{Service}/Stat", RawGrpc.Frame([0x0a, 0x7f, 0x01, 0x02, 0x03]));
         Assert.Equal(HttpStatusCode.OK, response.HttpStatus);
         Assert.Equal((int)StatusCode.Unknown, response.GrpcStatus);
         Assert.Equal("Exception was thrown by handler.", response.GrpcMessage);
 
         // A frame cut short of its declared length.
-        var truncated = await _raw.PostAsync($"{Service}/Stat", RawGrpc.Frame([0x0a, 0x00], declaredLength: 50));
+        var truncated = await PostAsync($"{Service}/Stat", RawGrpc.Frame([0x0a, 0x00], declaredLength: 50));
         Assert.Equal((int)StatusCode.Internal, truncated.GrpcStatus);
         Assert.Contains("Incomplete message", truncated.GrpcMessage);
         await StillServesAsync(2);
@@ -83,7 +88,7 @@ public sealed class TransportBadInputTests : IAsyncLifetime
     [InlineData("/microservices.blob.v1.NoSuchService/Stat", "Service is unimplemented.")]
     public async Task Unknown_method_or_service_is_unimplemented(string path, string message)
     {
-        var response = await _raw.PostAsync(path, RawGrpc.Frame([]));
+        var response = await PostAsync(path, RawGrpc.Frame([]));
         Assert.Equal(HttpStatusCode.OK, response.HttpStatus);
         Assert.Equal((int)StatusCode.Unimplemented, response.GrpcStatus);
         Assert.Equal(message, response.GrpcMessage);
@@ -95,7 +100,7 @@ public sealed class TransportBadInputTests : IAsyncLifetime
     [InlineData("text/plain")]
     public async Task A_non_grpc_content_type_is_415_with_a_status(string contentType)
     {
-        var response = await _raw.PostAsync($"{Service}/Stat", "{}"u8.ToArray(), contentType);
+        var response = await PostAsync($"{Service}/Stat", "{}"u8.ToArray(), contentType);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.HttpStatus);
         Assert.Equal((int)StatusCode.Internal, response.GrpcStatus);
         Assert.Contains(contentType, response.GrpcMessage);

@@ -1,5 +1,6 @@
 using Microservices.Blob.Storage;
 using Microservices.Blob.Tests.Support;
+using Microservices.TestSupport;
 
 namespace Microservices.Blob.Tests.Storage;
 

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microservices.Testing.V1;
+using Microservices.TestSupport;
 
 namespace Microservices.Clients.Tests.Support;
 

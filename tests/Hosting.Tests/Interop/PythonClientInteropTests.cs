@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microservices.Hosting.Tests.Support;
+using Microservices.TestSupport;
 
 namespace Microservices.Hosting.Tests.Interop;
 

@@ -218,7 +218,7 @@ public sealed class BadInputTests : IAsyncLifetime
         }).ToList();
 
         // Served while the greedy streams are open and their windows full (the call's deadline bounds the wait).
-        await WaitUntilAsync(() => { lock (responses) { return responses.Count >= 100; } });
+        await Eventually.HoldsAsync(() => { lock (responses) { return responses.Count >= 100; } }, "100 greedy streams had their response headers");
         await AssertStillServingAsync();
 
         greedy.CancelPendingRequests();
@@ -231,16 +231,6 @@ public sealed class BadInputTests : IAsyncLifetime
         await AssertStillServingAsync();
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s.");
-            await Task.Delay(20);
-        }
-    }
-
     private static void AssertStatus(RawGrpc.RawResponse response, StatusCode expected, string messagePart)
     {
         var seen = $"HTTP {(int)response.HttpStatus}, grpc-status {response.GrpcStatus}, grpc-message '{response.GrpcMessage}', " +
@@ -251,13 +241,7 @@ public sealed class BadInputTests : IAsyncLifetime
 
     private async Task<RawGrpc.RawResponse> SendAsync(byte[] body, params (string Name, string Value)[] headers)
     {
-        var request = RawGrpc.Request(_host.Address, UnaryPath, body);
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        var response = await RawGrpc.SendAsync(_raw, request);
+        var response = await RawGrpc.SendAsync(_raw, RawGrpc.Request(_host.Address, UnaryPath, body, headers: headers));
         Assert.Equal(HttpStatusCode.OK, response.HttpStatus);
         return response;
     }

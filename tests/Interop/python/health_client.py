@@ -20,8 +20,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import protogen  # noqa: E402
 from channels import add_channel_arguments, make_channel  # noqa: E402
 
-GRPC_PROTOS = "/usr/share/grpc-proto"
-
 
 def status_name(pb, response):
     return pb.HealthCheckResponse.ServingStatus.Name(response.status)
@@ -60,7 +58,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_channel_arguments(parser)
     parser.add_argument("--timeout", type=float, default=60.0, help="deadline per RPC in seconds")
-    parser.add_argument("--grpc_protos", default=GRPC_PROTOS, help="dir holding grpc/health/v1/health.proto")
+    parser.add_argument("--grpc_protos", default=protogen.GRPC_PROTOS, help="dir holding grpc/health/v1/health.proto")
     commands = parser.add_subparsers(dest="command", required=True)
     checking = commands.add_parser("check", help="Check each SERVICE (default: the server, \"\")")
     checking.add_argument("services", nargs="*")

@@ -12,6 +12,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PROTOS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "protos"))
+# Debian's grpc-proto: the official grpc.health / grpc.reflection protos the clients compile.
+GRPC_PROTOS = "/usr/share/grpc-proto"
 TEST_PROTO = "testing/v1/test.proto"
 TEST_PACKAGE = "microservices.testing.v1"
 

@@ -21,7 +21,6 @@ import protogen  # noqa: E402
 from channels import add_channel_arguments, make_channel  # noqa: E402
 from request_pipe import RequestPipe  # noqa: E402
 
-GRPC_PROTOS = "/usr/share/grpc-proto"
 STATUS_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 
@@ -267,7 +266,7 @@ def parse_args():
     add_channel_arguments(parser)
     parser.add_argument("--version", choices=["v1", "v1alpha"], default="v1", help="reflection API version")
     parser.add_argument("--timeout", type=float, default=10.0, help="deadline per RPC in seconds")
-    parser.add_argument("--grpc_protos", default=GRPC_PROTOS, help="dir holding grpc/reflection/*/reflection.proto")
+    parser.add_argument("--grpc_protos", default=protogen.GRPC_PROTOS, help="dir holding grpc/reflection/*/reflection.proto")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="list services, or the methods of SERVICE")
     listing.add_argument("service", nargs="?")

@@ -1,5 +1,6 @@
 using Microservices.Registry.Cli;
 using Microservices.Registry.Tests.Grpc;
+using Microservices.TestSupport;
 using Spectre.Console;
 
 namespace Microservices.Registry.Tests.Cli;

@@ -1,8 +1,10 @@
+using System.Net;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.Clients;
 using Microservices.Registry.Repositories;
 using Microservices.Registry.V1;
+using Microservices.TestSupport;
 
 namespace Microservices.Registry.Tests.Grpc;
 
@@ -141,7 +143,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task Garbage_protobuf_bytes_are_refused_and_the_host_keeps_serving()
     {
         // Field 1 (owner) claims 127 bytes and carries 2; then a tag with wire type 7, which doesn't exist.
-        var status = await RawGrpc.CallAsync(_host.Address, "/microservices.registry.v1.ModelRegistry/Get", [0x0A, 0x7F, 0x61, 0x62, 0x0F]);
+        var status = await RawCallAsync("/microservices.registry.v1.ModelRegistry/Get", [0x0A, 0x7F, 0x61, 0x62, 0x0F]);
         // Grpc.AspNetCore fails the handler's read of the request: UNKNOWN, with no details on the wire.
         Assert.Equal(new Status(StatusCode.Unknown, "Exception was thrown by handler."), status);
         await AnotherClientIsServedAsync();
@@ -152,7 +154,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("/microservices.registry.v1.NoSuchService/Get")]
     public async Task An_unknown_method_is_unimplemented_and_the_host_keeps_serving(string path)
     {
-        var status = await RawGrpc.CallAsync(_host.Address, path, []);
+        var status = await RawCallAsync(path, []);
         Assert.Equal(StatusCode.Unimplemented, status.StatusCode);
         await AnotherClientIsServedAsync();
     }
@@ -182,6 +184,15 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     // A new connection, as another caller would open: the bad call harmed neither the host nor its listener.
+    /// <summary>One length-prefixed message as bytes on the wire; the call's status, which every gRPC answer carries with HTTP 200.</summary>
+    private async Task<Status> RawCallAsync(string path, byte[] message)
+    {
+        var response = await RawGrpc.CallAsync(_host.Address, path, RawGrpc.Frame(message));
+        Assert.Equal(HttpStatusCode.OK, response.HttpStatus);
+        Assert.True(response.GrpcStatus.HasValue, $"no grpc-status in the response to {path}");
+        return new Status((StatusCode)response.GrpcStatus.Value, response.GrpcMessage);
+    }
+
     private async Task AnotherClientIsServedAsync()
     {
         using var channel = GrpcChannels.Create(_host.Address);

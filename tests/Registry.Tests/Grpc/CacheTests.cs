@@ -48,11 +48,11 @@ public sealed class CacheTests : IAsyncLifetime
 
         // An alias that moves: the old alias resolves nowhere, the new one everywhere.
         await a.Client.SetAliasAsync(new SetAliasRequest { Owner = "alice", ModelId = "m1", Alias = "uno" }, Rpc.Timeout);
-        await EventuallyAsync(async () => (await Rpc.FailsAsync(() => b.Client.GetByAliasAsync("alice", "one"))).StatusCode == StatusCode.NotFound);
+        await InvalidatedAsync(async () => (await Rpc.FailsAsync(() => b.Client.GetByAliasAsync("alice", "one"))).StatusCode == StatusCode.NotFound);
         await EveryReaderSeesAsync([a, b], m => m.Alias == "uno", byAlias: "uno");
 
         await b.Client.DeleteAsync(new DeleteModelRequest { Owner = "alice", ModelId = "m1", Force = true }, Rpc.Timeout);
-        await EventuallyAsync(async () => (await Rpc.FailsAsync(() => a.Client.GetByIdAsync("alice", "m1"))).StatusCode == StatusCode.NotFound);
+        await InvalidatedAsync(async () => (await Rpc.FailsAsync(() => a.Client.GetByIdAsync("alice", "m1"))).StatusCode == StatusCode.NotFound);
         for (var i = 0; i < 20; i++)
         {
             Assert.Equal(StatusCode.NotFound, (await Rpc.FailsAsync(() => a.Client.GetByAliasAsync("alice", "uno"))).StatusCode);
@@ -162,7 +162,7 @@ public sealed class CacheTests : IAsyncLifetime
     // then on no read, by id or alias, on either instance may return the old value.
     private static async Task EveryReaderSeesAsync(RegistryHost[] hosts, Func<Model, bool> isNew, string byAlias)
     {
-        await EventuallyAsync(async () => isNew(await hosts[^1].Client.GetByIdAsync("alice", "m1")));
+        await InvalidatedAsync(async () => isNew(await hosts[^1].Client.GetByIdAsync("alice", "m1")));
         for (var i = 0; i < 50; i++)
         {
             foreach (var host in hosts)
@@ -173,15 +173,8 @@ public sealed class CacheTests : IAsyncLifetime
         }
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the invalidation did not arrive within 2 s");
-            await Task.Delay(5);
-        }
-    }
+    private static Task InvalidatedAsync(Func<Task<bool>> condition) =>
+        Eventually.HoldsAsync(condition, "the invalidation arrived", TimeSpan.FromSeconds(2));
 
     private async Task ChangeBehindTheRegistryAsync(string sql)
     {

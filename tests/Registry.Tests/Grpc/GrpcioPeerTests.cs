@@ -37,12 +37,6 @@ public sealed class GrpcioPeerTests
         Assert.Contains("No model with alias 'nope' for owner 'alice'.", missing);
     }
 
-    private static async Task<(int Code, string Output)> ReflectionClientAsync(int port, params string[] args)
-    {
-        var python = Prerequisite.Executable("/usr/bin/python3", "apt-get install -y python3-grpcio python3-grpc-tools grpc-proto");
-        var script = RepositoryPaths.File("tests", "Interop", "python", "reflection_client.py");
-        Prerequisite.File(script, "git checkout tests/Interop/python");
-        return await ExternalProcess.RunAsync(
-            python, [script, "--server_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args], TimeSpan.FromMinutes(1));
-    }
+    private static Task<(int ExitCode, string Output)> ReflectionClientAsync(int port, params string[] args) =>
+        Python.RunScriptAsync("reflection_client.py", ["--server_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]);
 }

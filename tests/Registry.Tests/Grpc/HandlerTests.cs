@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.Registry.V1;
+using Microservices.TestSupport;
 
 namespace Microservices.Registry.Tests.Grpc;
 

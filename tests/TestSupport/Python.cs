@@ -1,9 +1,7 @@
-using Microservices.TestSupport;
-
-namespace Microservices.Hosting.Tests.Support;
+namespace Microservices.TestSupport;
 
 /// <summary>Debian's python3 with grpcio: the real gRPC peer nobody here wrote (scripts in tests/Interop/python).</summary>
-internal static class Python
+public static class Python
 {
     private const string Install = "apt-get install -y python3-grpcio python3-grpc-tools grpc-proto";
 
@@ -19,27 +17,21 @@ internal static class Python
         }
     }
 
-    public static string ScriptsDirectory => Path.Combine(RepositoryRoot, "tests", "Interop", "python");
+    public static string ScriptsDirectory => RepositoryPaths.File("tests", "Interop", "python");
 
-    private static string RepositoryRoot
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Microservices.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            return directory?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Microservices.sln) above " + AppContext.BaseDirectory);
-        }
-    }
-
+    /// <summary>Runs a script to its end (60 s at most) and returns its exit code and output.</summary>
     public static Task<(int ExitCode, string Output)> RunScriptAsync(string script, params string[] arguments) =>
-        ExternalProcess.RunAsync(Executable, [Path.Combine(ScriptsDirectory, script), .. arguments], TimeSpan.FromSeconds(60), ScriptsDirectory);
+        ExternalProcess.RunAsync(Executable, [Script(script), .. arguments], TimeSpan.FromSeconds(60), ScriptsDirectory);
 
     /// <summary>Starts a script that keeps running (a Watch, a server); the caller waits on its output.</summary>
     public static ExternalProcess StartScript(string script, params string[] arguments) =>
-        ExternalProcess.Start(Executable, [Path.Combine(ScriptsDirectory, script), .. arguments], ScriptsDirectory,
+        ExternalProcess.Start(Executable, [Script(script), .. arguments], ScriptsDirectory,
             new Dictionary<string, string> { ["PYTHONUNBUFFERED"] = "1" });
+
+    private static string Script(string name)
+    {
+        var path = Path.Combine(ScriptsDirectory, name);
+        Prerequisite.File(path, "git checkout tests/Interop/python");
+        return path;
+    }
 }

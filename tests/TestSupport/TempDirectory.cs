@@ -1,11 +1,11 @@
-namespace Microservices.Registry.Tests;
+namespace Microservices.TestSupport;
 
 /// <summary>A fresh directory per test, removed afterwards.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = Directory.CreateTempSubdirectory("registry-tests-").FullName;
+        Path = Directory.CreateTempSubdirectory("microservices-tests-").FullName;
     }
 
     public string Path { get; }
@@ -20,7 +20,7 @@ internal sealed class TempDirectory : IDisposable
         }
         catch (IOException)
         {
-            // Best effort: a leftover temp directory must not fail a test.
+            // Best effort: a process still holding a file must not fail a test; the OS temp cleaner gets it.
         }
     }
 }
