@@ -21,6 +21,15 @@ public interface ITwoLevelCache
     /// </summary>
     Task<byte[]?> GetOrCreateAsync(string key, Func<CancellationToken, Task<byte[]?>> factory, CacheEntryOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="GetOrCreateAsync(string, Func{CancellationToken, Task{byte[]}}, CacheEntryOptions?, CancellationToken)"/>,
+    /// returning the value decoded by <paramref name="decode"/>. An L1 hit returns the object decoded
+    /// the first time, shared by every caller until the key is written or invalidated: T must be
+    /// immutable, and <paramref name="decode"/> must neither keep nor change the bytes it is given.
+    /// </summary>
+    ValueTask<T?> GetOrCreateAsync<T>(string key, Func<CancellationToken, Task<byte[]?>> factory, Func<byte[], T> decode, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class;
+
     /// <summary>Stores the value and evicts the key from every replica's L1.</summary>
     Task SetAsync(string key, byte[] value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default);
 

@@ -111,6 +111,21 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         return value is null ? null : Copy(value);
     }
 
+    public ValueTask<T?> GetOrCreateAsync<T>(string key, Func<CancellationToken, Task<byte[]?>> factory, Func<byte[], T> decode, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(decode);
+        CheckKey(key);
+        if (_l1.TryGetEntry(key, out var local))
+        {
+            _metrics.Hit("l1");
+            return ValueTask.FromResult<T?>(local.Decoded(decode));
+        }
+
+        return LoadDecodedAsync(key, factory, decode, options, cancellationToken);
+    }
+
     public async Task SetAsync(string key, byte[] value, CacheEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -187,6 +202,14 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         }
 
         return loaded;
+    }
+
+    private async ValueTask<T?> LoadDecodedAsync<T>(string key, Func<CancellationToken, Task<byte[]?>> factory, Func<byte[], T> decode, CacheEntryOptions? options, CancellationToken cancellationToken)
+        where T : class
+    {
+        // The loaded array is the one L1 holds; decode only reads it.
+        var value = await _flights.RunAsync(key, ct => LoadAsync(key, factory, options, ct), cancellationToken).ConfigureAwait(false);
+        return value is null ? null : decode(value);
     }
 
     private byte[]? PutLoaded(string key, byte[]? loaded, CacheEntryOptions? options, long generation)

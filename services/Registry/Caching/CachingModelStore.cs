@@ -40,17 +40,15 @@ internal sealed class CachingModelStore : IModelStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => _inner.InitializeAsync(cancellationToken);
 
-    public async Task<RegisteredModel?> FindByIdAsync(string owner, string modelId, CancellationToken cancellationToken)
-    {
-        var bytes = await _cache.GetOrCreateAsync(
+    public async Task<RegisteredModel?> FindByIdAsync(string owner, string modelId, CancellationToken cancellationToken) =>
+        await _cache.GetOrCreateAsync(
             IdKey(owner, modelId),
             async ct => await _inner.FindByIdAsync(owner, modelId, ct).ConfigureAwait(false) is { } model
                 ? JsonSerializer.SerializeToUtf8Bytes(model, RegistryCacheJson.Default.RegisteredModel)
                 : null,
+            DecodeModel,
             _entry,
             cancellationToken).ConfigureAwait(false);
-        return bytes is null ? null : JsonSerializer.Deserialize(bytes, RegistryCacheJson.Default.RegisteredModel);
-    }
 
     public async Task<RegisteredModel?> FindByAliasAsync(string owner, string alias, CancellationToken cancellationToken)
     {
@@ -60,6 +58,7 @@ internal sealed class CachingModelStore : IModelStore
             async ct => await _inner.FindByAliasAsync(owner, alias, ct).ConfigureAwait(false) is { } model
                 ? Encoding.UTF8.GetBytes(model.ModelId)
                 : null,
+            Encoding.UTF8.GetString,
             _entry,
             cancellationToken).ConfigureAwait(false);
         if (id is null)
@@ -67,7 +66,7 @@ internal sealed class CachingModelStore : IModelStore
             return null;
         }
 
-        var found = await FindByIdAsync(owner, Encoding.UTF8.GetString(id), cancellationToken).ConfigureAwait(false);
+        var found = await FindByIdAsync(owner, id, cancellationToken).ConfigureAwait(false);
         if (found is not null && string.Equals(found.Alias, alias, StringComparison.Ordinal))
         {
             return found;
@@ -102,6 +101,11 @@ internal sealed class CachingModelStore : IModelStore
         _inner.CheckIntegrityAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
+
+    // RegisteredModel is an immutable record, so an L1 hit can hand every caller the same decoded instance.
+    private static RegisteredModel DecodeModel(byte[] json) =>
+        JsonSerializer.Deserialize(json, RegistryCacheJson.Default.RegisteredModel)
+        ?? throw new InvalidDataException("a cached model decoded to null");
 
     internal static string IdKey(string owner, string modelId) => $"id:{owner.Length}:{owner}:{modelId}";
 
