@@ -6,7 +6,8 @@ namespace Microservices.Caching.Connection;
 /// <summary>
 /// The multiplexer's defaults for a cache tier, used wherever <c>Redis:ConnectionString</c> does
 /// not say otherwise (e.g. <c>connectTimeout=5000</c> there wins). Every caller of the cache has an
-/// origin to fall back to, so Redis must answer quickly or not at all.
+/// origin to fall back to, so Redis must answer quickly or not at all. (abortConnect and the
+/// backlog policy are not defaults: <see cref="RedisConnection.Options"/> fixes them.)
 /// </summary>
 internal sealed class CacheConnectionDefaults : DefaultOptionsProvider
 {
@@ -18,15 +19,6 @@ internal sealed class CacheConnectionDefaults : DefaultOptionsProvider
     /// multiplexer). The cache bounds its own calls by the much shorter <c>Cache:RedisTimeout</c>.
     /// </summary>
     public override TimeSpan SyncTimeout => TimeSpan.FromSeconds(2);
-
-    /// <summary>Never throw from the first connect: a host starts without Redis and connects when it can.</summary>
-    public override bool AbortOnConnectFail => false;
-
-    /// <summary>
-    /// While disconnected a command fails at once instead of queueing for the reconnect: the cache
-    /// would spend its whole time budget waiting, and an unbounded queue grows with the outage.
-    /// </summary>
-    public override BacklogPolicy BacklogPolicy => BacklogPolicy.FailFast;
 
     /// <summary>Reconnect soon after Redis comes back (250 ms, doubling to at most 5 s), not after SE.Redis's default 10 s cap.</summary>
     public override IReconnectRetryPolicy ReconnectRetryPolicy => new ExponentialRetry(250, 5000);

@@ -18,7 +18,12 @@ internal static class RedisConnection
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var options = ConfigurationOptions.Parse(connectionString);
         options.Defaults = new CacheConnectionDefaults();
+
+        // A host starts without Redis and connects when it can.
         options.AbortOnConnectFail = false;
+
+        // While disconnected a command fails at once instead of queueing for the reconnect: the
+        // cache would spend its whole time budget waiting, and an unbounded queue grows with the outage.
         options.BacklogPolicy = BacklogPolicy.FailFast;
         return options;
     }
