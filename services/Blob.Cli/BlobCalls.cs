@@ -5,30 +5,20 @@ using Microservices.Blob.V1;
 
 namespace Microservices.Blob.Cli;
 
-/// <summary>The blob service's calls the CLI makes, over the generated client, as one owner.</summary>
-internal sealed class BlobCalls(BlobService.BlobServiceClient client, string owner)
+/// <summary>The blob service's calls the CLI makes, over the generated client, with the caller's bearer token (its subject is the owner).</summary>
+internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata authorization)
 {
     public const int ChunkSize = 1024 * 1024;
     public const int BatchUploadMax = 1024 * 1024;
     private const int MaxResumes = 5;
 
     private CallOptions Options(CancellationToken cancellationToken) =>
-        new(headers: new Metadata { { "x-owner-id", owner } }, cancellationToken: cancellationToken);
+        new(headers: authorization, cancellationToken: cancellationToken);
 
     public static V1.Digest ToProto(BlobDigest digest) => new() { Hash = digest.Hash, SizeBytes = digest.Size };
 
-    public async Task<bool> IsMissingAsync(BlobDigest digest, CancellationToken cancellationToken)
-    {
-        var response = await client.FindMissingAsync(new FindMissingRequest { Digests = { ToProto(digest) } }, Options(cancellationToken)).ConfigureAwait(false);
-        return response.MissingDigests.Count > 0;
-    }
-
     public async Task<BlobInfo> StatAsync(BlobDigest digest, CancellationToken cancellationToken) =>
         await client.StatAsync(new StatRequest { Digest = ToProto(digest) }, Options(cancellationToken)).ConfigureAwait(false);
-
-    public async Task<AddReferencesResponse> AddReferenceAsync(string traceId, string eventId, BlobDigest digest, CancellationToken cancellationToken) =>
-        await client.AddReferencesAsync(
-            new AddReferencesRequest { References = { new Reference { TraceId = traceId, EventId = eventId, Digest = ToProto(digest) } } }, Options(cancellationToken)).ConfigureAwait(false);
 
     /// <summary>Uploads a blob: inline if small, else a resumable upload that resumes after a broken call.</summary>
     public async Task UploadAsync(BlobDigest digest, Stream content, bool sensitive, IReadOnlyDictionary<string, string> labels, Action<long>? progress, CancellationToken cancellationToken)
@@ -78,12 +68,25 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, string own
                     return;
                 }
             }
-            catch (RpcException error) when (attempt < MaxResumes && error.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled or StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+            catch (Exception error) when (attempt < MaxResumes && BrokenCall(error) && !cancellationToken.IsCancellationRequested)
             {
                 // A broken call: ask where the server stands and go on from there.
             }
+            catch (RpcException error) when (attempt < MaxResumes && error.StatusCode == StatusCode.FailedPrecondition)
+            {
+                state = await StartAgainAsync(start, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
 
-            state = await client.QueryUploadAsync(new QueryUploadRequest { UploadId = state.UploadId }, Options(cancellationToken)).ConfigureAwait(false);
+            try
+            {
+                state = await client.QueryUploadAsync(new QueryUploadRequest { UploadId = state.UploadId }, Options(cancellationToken)).ConfigureAwait(false);
+            }
+            catch (RpcException error) when (attempt < MaxResumes && error.StatusCode == StatusCode.FailedPrecondition)
+            {
+                state = await StartAgainAsync(start, cancellationToken).ConfigureAwait(false);
+            }
+
             if (state.Complete)
             {
                 return;
@@ -94,6 +97,28 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, string own
                 throw new InvalidOperationException($"upload {state.UploadId} stopped at {state.CommittedSize} of {digest.Size} bytes after {MaxResumes} resumes");
             }
         }
+    }
+
+    /// <summary>
+    /// A call the connection broke under: a transient status, or (a write to a stream whose
+    /// connection was reset) the transport's own IOException or HTTP/2 error, not an RpcException.
+    /// </summary>
+    private static bool BrokenCall(Exception error) => error switch
+    {
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Cancelled or StatusCode.DeadlineExceeded,
+        _ => error is IOException or System.Net.Http.HttpRequestException or System.Net.Http.HttpProtocolException,
+    };
+
+    /// <summary>
+    /// A new upload of the same blob, from its first byte. With several replicas balanced per
+    /// connection, a reconnect can reach one that does not keep this upload's parts (they stay on
+    /// the replica that started it): FAILED_PRECONDITION. Beginning anew there is the only way on.
+    /// A blob that meanwhile exists (the first replica finished it) comes back Complete.
+    /// </summary>
+    private async Task<UploadStatus> StartAgainAsync(StartUploadRequest start, CancellationToken cancellationToken)
+    {
+        var state = await client.StartUploadAsync(start, Options(cancellationToken)).ConfigureAwait(false);
+        return state.AlreadyExists ? new UploadStatus(state) { Complete = true } : state;
     }
 
     private async Task<UploadStatus> SendFromAsync(string uploadId, long offset, Stream content, long size, Action<long>? progress, CancellationToken cancellationToken)
@@ -119,6 +144,55 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, string own
 
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
         return await call.ResponseAsync.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams the trace through OffloadTrace and the slim trace back into <paramref name="slim"/>:
+    /// the service offloads it, so every reference carries the gateway capability only the service
+    /// can sign (a browser opening the link has no token). Returns the service's summary.
+    /// </summary>
+    public async Task<TraceChunk.Types.Summary> OffloadTraceAsync(Stream trace, Stream slim, TraceChunk.Types.Header header, CancellationToken cancellationToken)
+    {
+        using var call = client.OffloadTrace(Options(cancellationToken));
+        var send = SendAsync();
+        TraceChunk.Types.Summary? summary = null;
+        try
+        {
+            while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                var message = call.ResponseStream.Current;
+                if (message.KindCase == TraceChunk.KindOneofCase.Data)
+                {
+                    await slim.WriteAsync(message.Data.Memory, cancellationToken).ConfigureAwait(false);
+                }
+                else if (message.KindCase == TraceChunk.KindOneofCase.Summary)
+                {
+                    summary = message.Summary;
+                }
+            }
+        }
+        catch
+        {
+            // The call's status is the error to report; the send loop only failed because the call ended.
+            await send.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+
+        await send.ConfigureAwait(false);
+        return summary ?? throw new InvalidOperationException("the service ended OffloadTrace without a summary");
+
+        async Task SendAsync()
+        {
+            await call.RequestStream.WriteAsync(new TraceChunk { Header = header }, cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[ChunkSize];
+            int read;
+            while ((read = await trace.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await call.RequestStream.WriteAsync(new TraceChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken).ConfigureAwait(false);
+            }
+
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Streams a blob's bytes into <paramref name="output"/>.</summary>

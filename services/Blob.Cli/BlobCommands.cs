@@ -24,16 +24,15 @@ internal static class BlobCommands
         Recursive = true,
     };
 
-    private static readonly Option<string> Owner = new("--owner")
+    private static readonly Option<FileInfo?> TokenFile = new("--token-file")
     {
-        Description = "owner the blobs belong to (env BLOB_OWNER, else the user name)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("BLOB_OWNER") ?? Environment.UserName,
+        Description = $"file holding the bearer token (else env {BearerToken.Variable}, else the file env {BearerToken.FileVariable} names); the owner is the token's subject",
         Recursive = true,
     };
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("blobctl: content-addressed blob store and trace offload") { Address, Owner };
+        var root = new RootCommand("blobctl: content-addressed blob store and trace offload") { Address, TokenFile };
         root.Subcommands.Add(Offload());
         root.Subcommands.Add(Hydrate());
         root.Subcommands.Add(Put());
@@ -48,27 +47,32 @@ internal static class BlobCommands
         var output = new Option<FileInfo?>("--output", "-o") { Description = "slim trace to write (default: <trace>.slim<ext>)" };
         var traceId = new Option<string?>("--trace-id") { Description = "id the references are recorded under (default: the file name)" };
         var sensitive = new Option<bool>("--sensitive") { Description = "store the images encrypted at rest" };
-        var gateway = new Option<string>("--gateway") { Description = "gateway base URL written into references", DefaultValueFactory = _ => BlobReference.DefaultGateway };
+        var gateway = new Option<string?>("--gateway") { Description = "gateway base URL written into references (default: the service's Blob:Gateway:PublicUrl)" };
         var strict = new Option<bool>("--strict") { Description = "fail on a data: URI that is not canonical base64 instead of leaving it inline" };
-        var command = new Command("offload", "replace every base64 data: URI by a blob reference; upload only what the store lacks") { input, output, traceId, sensitive, gateway, strict };
+        var command = new Command("offload", "the service replaces every base64 data: URI by a gateway link it signs, storing what the owner lacks") { input, output, traceId, sensitive, gateway, strict };
         command.SetAction((parse, token) => Run(async () =>
         {
             var file = parse.GetValue(input)!;
             var target = parse.GetValue(output) ?? new FileInfo(Path.ChangeExtension(file.FullName, ".slim" + file.Extension));
             using var channel = GrpcChannels.Create(parse.GetValue(Address)!);
             var client = Calls(channel, parse);
-            var sink = new GrpcTraceSink(client, parse.GetValue(traceId) ?? file.Name, parse.GetValue(sensitive));
-            OffloadSummary summary;
+            var header = new TraceChunk.Types.Header
+            {
+                TraceId = parse.GetValue(traceId) ?? file.Name,
+                Sensitive = parse.GetValue(sensitive),
+                Strict = parse.GetValue(strict),
+                GatewayUrl = parse.GetValue(gateway) ?? "",
+            };
+            TraceChunk.Types.Summary summary;
             await using (var source = file.OpenRead())
             await using (var slim = new FileStream(target.FullName + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
-                summary = await WithProgressAsync("offload", file.Length, source, progressed =>
-                    new TraceOffloader(sink, new OffloadOptions(parse.GetValue(gateway)!, parse.GetValue(strict))).OffloadAsync(progressed, slim, token)).ConfigureAwait(false);
+                summary = await WithProgressAsync("offload", file.Length, source, progressed => client.OffloadTraceAsync(progressed, slim, header, token)).ConfigureAwait(false);
             }
 
             File.Move(target.FullName + ".partial", target.FullName, overwrite: true);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"offloaded {summary.Offloaded} of {summary.DataUris} data URIs ({summary.LeftInline} left inline): {summary.InputBytes} -> {summary.OutputBytes} bytes, uploaded {sink.UploadedBytes} bytes; wrote {target.FullName}"));
+                $"offloaded {summary.Offloaded} of {summary.DataUris} data URIs ({summary.LeftInline} left inline): {summary.InputBytes} -> {summary.OutputBytes} bytes, stored {summary.Stored} new blob(s) ({summary.StoredBytes} bytes at rest); wrote {target.FullName}"));
         }));
         return command;
     }
@@ -187,7 +191,8 @@ internal static class BlobCommands
         return command;
     }
 
-    private static BlobCalls Calls(GrpcChannel channel, ParseResult parse) => new(new BlobService.BlobServiceClient(channel), parse.GetValue(Owner)!);
+    private static BlobCalls Calls(GrpcChannel channel, ParseResult parse) =>
+        new(new BlobService.BlobServiceClient(channel), BearerToken.Headers(BearerToken.Find(parse.GetValue(TokenFile)?.FullName)));
 
     /// <summary>Errors a person can act on, as one line and exit code 1; no stack traces.</summary>
     private static async Task<int> Run(Func<Task> action)

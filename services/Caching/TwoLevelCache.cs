@@ -376,6 +376,11 @@ internal sealed class TwoLevelCache : ITwoLevelCache, IAsyncDisposable
         {
             // The multiplexer keeps the subscription across reconnects, and makes it later if Redis is down now.
             await _redis.GetSubscriber().SubscribeAsync(_invalidationChannel, OnInvalidation).ConfigureAwait(false);
+
+            // Reads served before the subscription was in place filled L1 without hearing the
+            // invalidations published meanwhile: forget them. A fill still in flight captured the old
+            // generation and is refused (PutLocal), so from here on every change is heard.
+            ForgetLocal();
             return true;
         }
         catch (Exception ex) when (ex is RedisException or RedisTimeoutException or ObjectDisposedException)

@@ -8,6 +8,7 @@ internal static class Contracts
     public static IReadOnlyList<FileDescriptor> All { get; } =
     [
         Microservices.Blob.V1.BlobReflection.Descriptor,
+        Microservices.Export.V1.ExportReflection.Descriptor,
         Microservices.Registry.V1.RegistryReflection.Descriptor,
         Microservices.Testing.V1.TestReflection.Descriptor,
         Microservices.Bench.V1.EchoReflection.Descriptor,

@@ -2,6 +2,7 @@ using System.Net.Http;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Balancer;
+using Microservices.Clients.Tls;
 
 namespace Microservices.Clients;
 
@@ -17,7 +18,7 @@ public static class GrpcChannels
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var channelOptions = new GrpcChannelOptions { HttpHandler = CreateHandler(), DisposeHttpClient = true };
+        var channelOptions = new GrpcChannelOptions { HttpHandler = CreateHandler(options), DisposeHttpClient = true };
         Configure(channelOptions, options);
         return GrpcChannel.ForAddress(options.Address, channelOptions);
     }
@@ -40,17 +41,28 @@ public static class GrpcChannels
 
     /// <summary>
     /// HTTP/2 as a long-lived RPC connection wants it: more than one connection once 100 streams
-    /// are in flight, keep-alive pings to find dead peers of idle streams, no idle close.
+    /// are in flight, keep-alive pings to find dead peers of idle streams, no idle close. TLS
+    /// trusts the configured CA instead of the machine's roots and presents the client certificate
+    /// (files read here, so a handler the client factory recycles picks up rotated files).
     /// </summary>
-    internal static SocketsHttpHandler CreateHandler() => new()
+    internal static SocketsHttpHandler CreateHandler(GrpcClientOptions? options = null)
     {
-        EnableMultipleHttp2Connections = true,
-        KeepAlivePingDelay = TimeSpan.FromSeconds(60),
-        KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-        KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-        PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-    };
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        };
+        if (options is not null)
+        {
+            ClientTls.Apply(handler.SslOptions, options);
+        }
+
+        return handler;
+    }
 
     /// <summary>
     /// A channel takes its resolver factories from its service provider. One registered in the

@@ -1,3 +1,6 @@
+using System.Net.Security;
+using Microservices.Clients.Tls;
+
 namespace Microservices.Clients;
 
 /// <summary>How a caller reaches one service. Bound from a configuration section such as "Clients:Registry".</summary>
@@ -12,6 +15,26 @@ public sealed class GrpcClientOptions
 
     /// <summary>TLS for a <c>dns:///</c> address; an http or https address says so itself.</summary>
     public bool Tls { get; set; }
+
+    /// <summary>
+    /// PEM file of the CA (or CAs) the server's certificate must chain to, instead of the machine's
+    /// roots: a private CA, and only it. Unset: the machine's trusted roots.
+    /// </summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>PEM client certificate (optionally followed by its intermediates) for a server that requires mutual TLS.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="ClientCertificatePath"/>; unset when the key is in that file.</summary>
+    public string? ClientKeyPath { get; set; }
+
+    /// <summary>Whether the address (or <see cref="Tls"/> for dns:///) asks for TLS.</summary>
+    internal bool UsesTls => new Uri(Address).Scheme switch
+    {
+        "https" => true,
+        "dns" => Tls,
+        _ => false,
+    };
 
     /// <summary>
     /// How often a <c>dns:///</c> name is resolved again to find new or gone pods;
@@ -41,6 +64,20 @@ public sealed class GrpcClientOptions
         {
             throw new InvalidOperationException($"DnsRefreshInterval is {DnsRefreshInterval}; it must be positive, or -00:00:00.001 for never.");
         }
+
+        if (!UsesTls && (CaCertificatePath ?? ClientCertificatePath ?? ClientKeyPath) is not null)
+        {
+            throw new InvalidOperationException(
+                $"gRPC client address '{Address}' is plaintext, but CaCertificatePath, ClientCertificatePath or ClientKeyPath is set; use https:// (or Tls=true with dns:///).");
+        }
+
+        if (ClientKeyPath is not null && ClientCertificatePath is null)
+        {
+            throw new InvalidOperationException("ClientKeyPath is set without ClientCertificatePath; set both (or only ClientCertificatePath when the key is in that file).");
+        }
+
+        // Loaded once here so a missing or malformed file fails when the client is built or registered.
+        ClientTls.Apply(new SslClientAuthenticationOptions(), this);
 
         if (MaxRetryAttempts is < 1 or > 5)
         {

@@ -4,11 +4,14 @@ using Grpc.Net.Compression;
 using Microservices.Hosting.Server;
 using Microservices.Hosting.Health;
 using Microservices.Hosting.Kestrel;
+using Microservices.Hosting.Limits;
 using Microservices.Hosting.Logging;
 using Microservices.Hosting.Telemetry;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -50,11 +53,14 @@ public static class ServiceDefaultsExtensions
 
         builder.Logging.AddServiceDefaultsConsole(builder.Services);
         KestrelDefaults.Configure(builder.WebHost, defaultPort);
+        builder.Services.AddConnectionLimits(builder.Configuration);
 
         builder.Services.AddOptions<HostingSettings>().Bind(builder.Configuration.GetSection(HostingSettings.SectionName));
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<HostingSettings>>(
             (host, settings) => host.ShutdownTimeout = settings.Value.ShutdownTimeout);
         builder.Services.AddHostedService<ShutdownDelay>();
+        builder.Services.AddHostedService<PlaintextGuard>();
+        builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, HealthPort.OnlyHealthFilter>();
 
         builder.Services.AddServiceTelemetry(builder.Configuration, serviceName, options);
 
@@ -63,6 +69,8 @@ public static class ServiceDefaultsExtensions
         var settings = grpcSection.Get<GrpcServerSettings>() ?? new GrpcServerSettings();
         // One instance for every call (grpc-dotnet would otherwise activate one per call).
         builder.Services.AddSingleton<RequestMetadataLimitInterceptor>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ServerDeadlineInterceptor>();
         var grpc = builder.Services.AddGrpc(server =>
         {
             server.MaxReceiveMessageSize = settings.MaxReceiveMessageSize;
@@ -71,6 +79,7 @@ public static class ServiceDefaultsExtensions
             server.CompressionProviders = [new GzipCompressionProvider(settings.ResponseCompressionLevel), new DeflateCompressionProvider(settings.ResponseCompressionLevel)];
             server.EnableDetailedErrors = false;
             server.Interceptors.Add<RequestMetadataLimitInterceptor>();
+            server.Interceptors.Add<ServerDeadlineInterceptor>();
         });
 
         builder.Services.AddGrpcHealthChecks().AddCheck<HostLifetimeHealthCheck>("host");
@@ -89,10 +98,11 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGrpcHealthChecksService();
+        // Probes and grpcurl's discovery carry no token.
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         if (app.Services.GetRequiredService<IOptions<GrpcServerSettings>>().Value.EnableReflection)
         {
-            app.MapGrpcReflectionService();
+            app.MapGrpcReflectionService().AllowAnonymous();
         }
 
         MapEveryGrpcService.Into(app.Services.GetRequiredService<IOptions<GrpcHealthChecksOptions>>().Value, app);

@@ -18,17 +18,20 @@ internal static class RegistryCli
     public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextReader input, CancellationToken cancellationToken)
     {
         var address = new Option<string>("--address") { Description = "The registry service", DefaultValueFactory = _ => DefaultAddress, Recursive = true };
-        var owner = new Option<string>("--owner") { Description = "Whose models", DefaultValueFactory = _ => Environment.UserName, Recursive = true };
+        var owner = new Option<string>("--owner") { Description = "Whose models: empty (the default) or the token's own subject", DefaultValueFactory = _ => "", Recursive = true };
+        var tokenFile = new Option<string>("--token-file") { Description = $"A file holding the bearer token (else ${BearerToken.Variable}, else the file ${BearerToken.FileVariable} names)", Recursive = true };
         var timeout = new Option<int>("--timeout") { Description = "Seconds each call may take", DefaultValueFactory = _ => 30, Recursive = true };
 
         var root = new RootCommand("registry: the model registry from the command line (Ollama-style list/show/rm, MLflow-style aliases).");
         root.Options.Add(address);
         root.Options.Add(owner);
         root.Options.Add(timeout);
+        root.Options.Add(tokenFile);
 
         Func<ParseResult, RegistryClient> connect = parse => new RegistryClient(
             GrpcChannels.Create(parse.GetValue(address)!),
             parse.GetValue(owner)!,
+            BearerToken.Find(parse.GetValue(tokenFile)),
             TimeSpan.FromSeconds(parse.GetValue(timeout)));
 
         root.Subcommands.Add(ListCommand.Create(connect, console));

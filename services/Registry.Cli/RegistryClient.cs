@@ -1,3 +1,4 @@
+using Microservices.Clients;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microservices.Registry.V1;
@@ -5,7 +6,7 @@ using Microservices.Registry.V1;
 namespace Microservices.Registry.Cli;
 
 /// <summary>The registry's RPCs the CLI uses, over the generated client. Every call has a deadline.</summary>
-internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan timeout) : IDisposable
+internal sealed class RegistryClient(GrpcChannel channel, string owner, string? token, TimeSpan timeout) : IDisposable
 {
     private readonly V1.ModelRegistry.ModelRegistryClient _client = new(channel);
 
@@ -57,8 +58,8 @@ internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan
     public async Task<Model> RemoveAliasAsync(string modelId, CancellationToken cancellationToken) =>
         await _client.RemoveAliasAsync(new RemoveAliasRequest { Owner = owner, ModelId = modelId }, Options(cancellationToken));
 
-    public async Task<BackupResponse> BackupAsync(string destination, CancellationToken cancellationToken) =>
-        await _client.BackupAsync(new BackupRequest { DestinationPath = destination }, Options(cancellationToken));
+    public async Task<BackupResponse> BackupAsync(CancellationToken cancellationToken) =>
+        await _client.BackupAsync(new BackupRequest(), Options(cancellationToken));
 
     /// <summary>Streams the file in 64 KiB chunks; the service never sees the path, only the bytes.</summary>
     public async Task<ImportModelListResponse> ImportAsync(Stream file, ImportMode mode, CancellationToken cancellationToken)
@@ -91,5 +92,5 @@ internal sealed class RegistryClient(GrpcChannel channel, string owner, TimeSpan
     public void Dispose() => channel.Dispose();
 
     private CallOptions Options(CancellationToken cancellationToken) =>
-        new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
+        new(BearerToken.Headers(token), DateTime.UtcNow + timeout, cancellationToken);
 }

@@ -29,19 +29,7 @@ internal sealed class ModelRegistry
 
     public async Task<RegisteredModel> RegisterAsync(NewModel model, CancellationToken cancellationToken)
     {
-        var valid = new NewModel
-        {
-            Owner = ModelRules.Owner(model.Owner),
-            ModelId = ModelRules.ModelId(model.ModelId),
-            SourceType = Defined(model.SourceType, "source_type"),
-            AuthorRepo = ModelRules.AuthorRepo(model.AuthorRepo),
-            Branch = ModelRules.Branch(model.Branch),
-            ConfigPath = ModelRules.ConfigPath(model.ConfigPath),
-            Alias = model.Alias is null ? null : ModelRules.Alias(model.Alias),
-            Status = Defined(model.Status, "status"),
-            Tags = ModelRules.Tags(model.Tags),
-        };
-
+        var valid = ModelRules.NewModel(model);
         var stored = await _store.InsertAsync(valid, AliasGenerator.Candidates(valid.ModelId), Now(), cancellationToken);
         Changes.Publish(ModelChangeKind.Created, stored, stored.UpdatedAt);
         return stored;
@@ -85,13 +73,13 @@ internal sealed class ModelRegistry
         {
             // Larger pages are served at the maximum, as AIP-158 recommends, rather than refused.
             PageSize = Math.Min(query.PageSize, ModelQuery.MaxPageSize),
-            SourceType = query.SourceType is { } sourceType ? Defined(sourceType, "source_type") : null,
-            Status = query.Status is { } status ? Defined(status, "status") : null,
+            SourceType = query.SourceType is { } sourceType ? ModelRules.Defined(sourceType, "source_type") : null,
+            Status = query.Status is { } status ? ModelRules.Defined(status, "status") : null,
             AuthorRepo = query.AuthorRepo is null ? null : ModelRules.AuthorRepo(query.AuthorRepo),
             Prefix = string.IsNullOrEmpty(query.Prefix) ? null : ModelRules.Prefix(query.Prefix),
             TagKey = query.TagKey is null ? null : ModelRules.TagKey(query.TagKey),
             TagValue = query.TagKey is null || query.TagValue is null ? null : ModelRules.TagValue(query.TagKey, query.TagValue),
-            OrderBy = Defined(query.OrderBy, "order_by"),
+            OrderBy = ModelRules.Defined(query.OrderBy, "order_by"),
         };
         return _store.ListAsync(owner, valid, cancellationToken);
     }
@@ -107,7 +95,7 @@ internal sealed class ModelRegistry
             throw RegistryException.InvalidArgument("update_mask", $"must name at least one of: {string.Join(", ", ModelPatch.Paths)}");
         }
 
-        var sourceType = patch.SourceType is { } s ? Defined(s, "source_type") : (SourceType?)null;
+        var sourceType = patch.SourceType is { } s ? ModelRules.Defined(s, "source_type") : (SourceType?)null;
         var authorRepo = patch.AuthorRepo is null ? null : ModelRules.AuthorRepo(patch.AuthorRepo);
         var branch = patch.Branch is null ? null : ModelRules.Branch(patch.Branch);
         var configPath = patch.ConfigPath is null ? null : ModelRules.ConfigPath(patch.ConfigPath);
@@ -148,7 +136,7 @@ internal sealed class ModelRegistry
     {
         owner = ModelRules.Owner(owner);
         modelId = ModelRules.ModelId(modelId);
-        status = Defined(status, "status");
+        status = ModelRules.Defined(status, "status");
         var version = ModelRules.ExpectedVersion(expectedVersion, required: false);
         var updated = await _store.ChangeAsync(owner, modelId, version, current =>
         {
@@ -195,7 +183,7 @@ internal sealed class ModelRegistry
     public async Task<ImportReport> ImportModelListAsync(string owner, Stream content, ImportMode mode, CancellationToken cancellationToken)
     {
         owner = ModelRules.Owner(owner);
-        mode = Defined(mode, "mode");
+        mode = ModelRules.Defined(mode, "mode");
         var bytes = await ReadBoundedAsync(content, ModelListParser.MaxBytes, cancellationToken);
         var parsed = ModelListParser.Parse(bytes, owner);
 
@@ -214,6 +202,37 @@ internal sealed class ModelRegistry
         return new ImportReport(result.Committed, result.Created.Count, result.Unchanged, parsed.BlankLines, errors);
     }
 
+    /// <summary>
+    /// Imports exported models, all or nothing: <paramref name="messages"/> are the call's
+    /// messages as they arrive (at most <see cref="ModelImportLimits.MaxModelsPerMessage"/>
+    /// models each). Everything is read and checked before the store is touched, so a stream
+    /// that breaks off midway writes nothing. Any conflict, or <paramref name="dryRun"/>: nothing
+    /// is written, and the report says what a run would do.
+    /// </summary>
+    public async Task<ModelImportReport> ImportModelsAsync(
+        string owner, IAsyncEnumerable<IReadOnlyList<ModelToImport>> messages, bool dryRun, CancellationToken cancellationToken)
+    {
+        owner = ModelRules.Owner(owner);
+        var collector = new ModelImportCollector(owner);
+        await foreach (var message in messages.WithCancellation(cancellationToken))
+        {
+            collector.Add(message);
+        }
+
+        var now = Now();
+        var result = await _store.ImportModelsAsync(owner, collector.Models, AliasGenerator.Candidates, dryRun, now, cancellationToken);
+        if (result.Committed)
+        {
+            foreach (var model in result.New)
+            {
+                Changes.Publish(ModelChangeKind.Created, model, now);
+            }
+        }
+
+        return new ModelImportReport(
+            result.Committed, result.New.Count, result.Unchanged, result.Conflicts.Take(ModelImportLimits.MaxListedConflicts).ToList(), result.Conflicts.Count);
+    }
+
     /// <summary>The CLI's import: opens the file read-only (and lets others keep reading it).</summary>
     public async Task<ImportReport> ImportModelListFileAsync(string owner, string path, ImportMode mode, CancellationToken cancellationToken)
     {
@@ -221,8 +240,21 @@ internal sealed class ModelRegistry
         return await ImportModelListAsync(owner, file, mode, cancellationToken);
     }
 
-    public Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken) =>
-        _store.BackupAsync(destinationPath, cancellationToken);
+    /// <summary>
+    /// An online backup into the configured backup directory. <paramref name="destinationPath"/> is the
+    /// old request field: a caller-chosen server path let anyone write the whole database anywhere the
+    /// service can write, so any value is refused (before the store is asked, PostgreSQL included).
+    /// </summary>
+    public Task<BackupResult> BackupAsync(string? destinationPath, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(destinationPath))
+        {
+            throw RegistryException.InvalidArgument(
+                "destination_path", "is no longer accepted: backups go to Registry:Backup:Directory under a name the server chooses");
+        }
+
+        return _store.BackupAsync(cancellationToken);
+    }
 
     public Task<IntegrityReport> CheckIntegrityAsync(CancellationToken cancellationToken) =>
         _store.CheckIntegrityAsync(cancellationToken);
@@ -233,10 +265,6 @@ internal sealed class ModelRegistry
         var now = _time.GetUtcNow();
         return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
     }
-
-    private static T Defined<T>(T value, string field)
-        where T : struct, Enum =>
-        Enum.IsDefined(value) ? value : throw RegistryException.InvalidArgument(field, $"unknown value {Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)}; expected one of {string.Join(", ", Enum.GetNames<T>())}");
 
     private static async Task<byte[]> ReadBoundedAsync(Stream content, long maxBytes, CancellationToken cancellationToken)
     {

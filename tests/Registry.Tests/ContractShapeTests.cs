@@ -27,6 +27,7 @@ public sealed class ContractShapeTests
         Assert.Equal(3, (int)RegistryErrorKind.InvalidArgument);
         Assert.Equal(5, (int)RegistryErrorKind.NotFound);
         Assert.Equal(6, (int)RegistryErrorKind.AlreadyExists);
+        Assert.Equal(8, (int)RegistryErrorKind.ResourceExhausted);
         Assert.Equal(9, (int)RegistryErrorKind.FailedPrecondition);
         Assert.Equal(10, (int)RegistryErrorKind.Aborted);
     }

@@ -36,6 +36,22 @@ public sealed class ModelListParserTests
     }
 
     [Fact]
+    public void A_line_longer_than_any_valid_one_is_refused_by_its_length_and_the_next_lines_still_parse()
+    {
+        // The longest line the field limits allow (in 4-byte characters) fits; one byte over MaxLineBytes does not.
+        var longest = $"{new string('m', ModelRules.MaxModelIdLength)} {new string('r', ModelRules.MaxRepoOrBranchLength)} {new string('b', ModelRules.MaxRepoOrBranchLength)} {new string('c', ModelRules.MaxConfigPathLength)} {new string('a', ModelRules.MaxAliasLength)} RUNNING";
+        Assert.True(Encoding.UTF8.GetByteCount(longest) * 4 < ModelListParser.MaxLineBytes);
+        var huge = new string('x', ModelListParser.MaxLineBytes + 1);
+
+        var parsed = Parse($"{longest}\n{huge}\ntiny cortexso/tiny 1b tiny.yaml tiny\n");
+
+        Assert.Equal([1, 3], parsed.Rows.Select(r => r.LineNumber));
+        var error = Assert.Single(parsed.Errors);
+        Assert.Equal(2, error.LineNumber);
+        Assert.Equal($"the line is {ModelListParser.MaxLineBytes + 1} bytes; a model.list line is at most {ModelListParser.MaxLineBytes}", error.Reason);
+    }
+
+    [Fact]
     public void Bom_crlf_and_blank_lines_are_tolerated()
     {
         var bytes = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes("a r b c.yaml a READY\r\n\r\nb r b c.yaml b RUNNING\r\n")).ToArray();
@@ -77,5 +93,17 @@ public sealed class ModelListParserTests
     {
         var parsed = Parse(new string('x', ModelRules.MaxModelIdLength + 1) + " r b c.yaml a READY\n");
         Assert.Contains("model_id: must be at most 512", Assert.Single(parsed.Errors).Reason);
+    }
+
+    [Fact]
+    public void A_file_of_more_bad_lines_than_the_report_holds_is_refused_as_a_whole()
+    {
+        var junk = string.Concat(Enumerable.Repeat("x\n", ModelListParser.MaxBadLines + 1));
+        Assert.Equal(ModelListParser.MaxBadLines, Parse(string.Concat(Enumerable.Repeat("x\n", ModelListParser.MaxBadLines))).Errors.Count);
+
+        var e = Assert.Throws<RegistryException>(() => Parse(junk + "x\n"));
+
+        Assert.Equal(RegistryErrorKind.ResourceExhausted, e.Kind);
+        Assert.Contains($"more than {ModelListParser.MaxBadLines} bad lines (the first at line 1:", e.Message);
     }
 }

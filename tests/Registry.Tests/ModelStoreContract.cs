@@ -10,7 +10,7 @@ namespace Microservices.Registry.Tests;
 /// One behaviour suite both stores must pass: the subclasses only say how to get a store.
 /// Each test uses its own owner, which also proves owner scoping on a shared database.
 /// </summary>
-public abstract class ModelStoreContract : IAsyncLifetime
+public abstract partial class ModelStoreContract : IAsyncLifetime
 {
     private protected const string HfId = "huggingface.co/bartowski/llama3.1-7b-gguf/Model_ID_Xxx.gguf";
 

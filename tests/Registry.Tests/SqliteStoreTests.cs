@@ -197,18 +197,8 @@ public sealed class SqliteStoreTests : IDisposable
         };
         var after = filter.EndsWith("page2", StringComparison.Ordinal) ? new PageToken(1, "x", "f") : null;
 
-        await using var connection = await store.OpenAsync(default);
-        await using var command = connection.CreateCommand();
-        ListQuery.Build(command, "alice", query, after, 51, "NULL");
-        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        var plan = await QueryPlanAsync(store, command => ListQuery.Build(command, "alice", query, after, 51, "NULL"));
+        var countPlan = await QueryPlanAsync(store, command => ListQuery.BuildCount(command, "alice", query));
 
         var text = string.Join(" | ", plan);
         Assert.Contains(expectedIndexUse, text);
@@ -217,6 +207,29 @@ public sealed class SqliteStoreTests : IDisposable
         {
             Assert.Contains("sqlite_autoindex_models_1 (owner=? AND model_id>? AND model_id<?)", text);
         }
+
+        // include_total_count: the same filters, counted through the same indexes (order and page don't apply).
+        Assert.DoesNotContain(countPlan, step => step.StartsWith("SCAN", StringComparison.Ordinal));
+        if (filter is not ("none" or "created_at" or "updated_at_page2"))
+        {
+            Assert.Contains(expectedIndexUse, string.Join(" | ", countPlan));
+        }
+    }
+
+    private static async Task<List<string>> QueryPlanAsync(SqliteModelStore store, Action<System.Data.Common.DbCommand> build)
+    {
+        await using var connection = await store.OpenAsync(default);
+        await using var command = connection.CreateCommand();
+        build(command);
+        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return plan;
     }
 
     [Fact]
@@ -275,19 +288,22 @@ public sealed class SqliteStoreTests : IDisposable
         var registry = new ModelRegistry(store, new ModelChangeFeed(), TimeProvider.System);
         await registry.RegisterAsync(new NewModel { Owner = "alice", ModelId = "m", SourceType = SourceType.Local, AuthorRepo = "local", Branch = "imported", ConfigPath = "m.yaml" }, default);
 
-        var backup = await registry.BackupAsync(_directory.File("copy.db"), default);
+        var backup = await registry.BackupAsync(null, default);
         var integrity = await registry.CheckIntegrityAsync(default);
 
         Assert.True(backup.SizeBytes > 0);
-        await using (var raw = Raw(backup.DestinationPath))
+        Assert.Equal(Path.Combine(store.BackupDirectory, backup.FileName), backup.FullPath);
+        await using (var raw = Raw(backup.FullPath))
         {
             Assert.Equal(["m"], await ColumnAsync<string>(raw, "SELECT model_id FROM models"));
         }
 
         Assert.True(integrity.Ok);
         Assert.Equal(["ok"], integrity.Messages);
-        var exists = await Assert.ThrowsAsync<RegistryException>(() => registry.BackupAsync(backup.DestinationPath, default));
-        Assert.Equal(RegistryErrorKind.InvalidArgument, exists.Kind);
+        var path = await Assert.ThrowsAsync<RegistryException>(() => registry.BackupAsync(_directory.File("copy.db"), default));
+        Assert.Equal(RegistryErrorKind.InvalidArgument, path.Kind);
+        Assert.Equal("destination_path", path.Field);
+        Assert.False(File.Exists(_directory.File("copy.db")));
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Microservices.Blob.V1;
+using Microservices.Bench;
 using Microservices.BlobBench;
 using Microservices.Clients;
 
@@ -68,8 +69,17 @@ serverInfo.Environment["DataDirectory"] = dataDir;
 serverInfo.Environment["Kestrel__Endpoints__grpc__Url"] = $"http://127.0.0.1:{port}";
 serverInfo.Environment["Kestrel__Endpoints__grpc__Protocols"] = "Http2";
 serverInfo.Environment["Blob__Gateway__Port"] = FreePort().ToString(inv);
+serverInfo.Environment["Blob__Gateway__CapabilityKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 serverInfo.Environment["Logging__LogLevel__Default"] = "Warning";
 serverInfo.Environment["Redis__ConnectionString"] = "";
+// The service wants a bearer token; this run's own HS256 key, and one token (subject "bench") for every call.
+var benchKey = RandomNumberGenerator.GetBytes(32);
+serverInfo.Environment["Auth__Issuer"] = BenchToken.Issuer;
+serverInfo.Environment["Auth__Audience"] = BenchToken.Audience;
+serverInfo.Environment["Auth__HmacKey"] = Convert.ToBase64String(benchKey);
+var benchToken = BenchToken.Mint(benchKey, "bench", TimeSpan.FromHours(6));
+var tokenFile = Path.Combine(work, "bench.token");
+await File.WriteAllTextAsync(tokenFile, benchToken);
 using var server = Process.Start(serverInfo)!;
 server.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[server] {e.Data}"); };
 server.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[server] {e.Data}"); };
@@ -81,7 +91,7 @@ try
     await using var watch = new ProcessWatch(server.Id);
     using var channel = GrpcChannels.Create($"http://127.0.0.1:{port}");
     var client = new BlobService.BlobServiceClient(channel);
-    var options = new CallOptions(headers: new Metadata { { "x-owner-id", "bench" } });
+    var options = new CallOptions(headers: BearerToken.Headers(benchToken));
 
     // 3. Upload: hash on the client (it must name the digest), then a resumable upload in 1 MiB chunks.
     Say($"upload {Mb(size)} MiB over gRPC");
@@ -161,12 +171,12 @@ try
     var traceBytes = new FileInfo(tracePath).Length;
     var address = $"http://127.0.0.1:{port}";
     Say($"offload {Mb(traceBytes)} MiB trace with blobctl");
-    var first = await TimedAsync("dotnet", cli, "--address", address, "--owner", "bench", "offload", tracePath, "--trace-id", "bench", "-o", tracePath + ".slim");
+    var first = await TimedAsync("dotnet", cli, "--address", address, "--token-file", tokenFile, "offload", tracePath, "--trace-id", "bench", "-o", tracePath + ".slim");
     var slimBytes = new FileInfo(tracePath + ".slim").Length;
-    var second = await TimedAsync("dotnet", cli, "--address", address, "--owner", "bench", "offload", tracePath, "--trace-id", "bench", "-o", tracePath + ".slim2");
+    var second = await TimedAsync("dotnet", cli, "--address", address, "--token-file", tokenFile, "offload", tracePath, "--trace-id", "bench", "-o", tracePath + ".slim2");
     var readAll = await TimedAsync("dotnet", self, "readall", tracePath);
     Say("hydrate check");
-    await TimedAsync("dotnet", cli, "--address", address, "--owner", "bench", "hydrate", tracePath + ".slim", "-o", tracePath + ".back");
+    await TimedAsync("dotnet", cli, "--address", address, "--token-file", tokenFile, "hydrate", tracePath + ".slim", "-o", tracePath + ".back");
     var roundTrip = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(tracePath))) == Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(tracePath + ".back")));
     if (!roundTrip)
     {

@@ -11,6 +11,15 @@ internal static class BlobLimits
     public const int DefaultPageSize = 100;
     public const int DownloadChunk = 1024 * 1024;
 
+    /// <summary>A declared size over Blob:Limits:MaxBlobBytes is refused before anything is allocated or written.</summary>
+    public static void CheckBlobSize(long size, long maxBlobBytes, string field)
+    {
+        if (size > maxBlobBytes)
+        {
+            throw new BlobException(BlobErrorKind.ResourceExhausted, $"{field}.size_bytes {size} is over Blob:Limits:MaxBlobBytes ({maxBlobBytes})");
+        }
+    }
+
     public static void Check(int count, int limit, string field)
     {
         if (count > limit)

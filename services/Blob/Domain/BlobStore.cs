@@ -18,10 +18,9 @@ internal sealed class BlobStore(
     LocalBlobCache? cache,
     StagingArea staging,
     TimeProvider time,
-    TimeSpan gracePeriod)
+    TimeSpan gracePeriod,
+    long ownerQuotaBytes = 0)
 {
-    private readonly KeyedLock _objectLocks = new();
-
     public StagingArea Staging => staging;
 
     public sealed record PutResult(BlobRecord Blob, long StoredBytes);
@@ -56,6 +55,26 @@ internal sealed class BlobStore(
         }
     }
 
+    /// <summary>
+    /// RESOURCE_EXHAUSTED when <paramref name="owner"/> holding <paramref name="size"/> more bytes
+    /// would go over Blob:Limits:OwnerQuotaBytes (0: no quota). Checked before anything is
+    /// committed; two concurrent puts may each pass and together overshoot by one blob.
+    /// </summary>
+    public async Task CheckQuotaAsync(string owner, long size, CancellationToken cancellationToken)
+    {
+        if (ownerQuotaBytes <= 0)
+        {
+            return;
+        }
+
+        var usage = await index.UsageAsync(owner, cancellationToken).ConfigureAwait(false);
+        if (usage + size > ownerQuotaBytes)
+        {
+            throw new BlobException(BlobErrorKind.ResourceExhausted,
+                $"storage quota: {owner} holds {usage} bytes, this blob adds {size}, over Blob:Limits:OwnerQuotaBytes ({ownerQuotaBytes})");
+        }
+    }
+
     /// <summary>A size mismatch or a hash mismatch rejects the bytes; nothing of them is kept.</summary>
     public static void Verify(BlobDigest expected, BlobDigest actual)
     {
@@ -83,8 +102,10 @@ internal sealed class BlobStore(
             return new PutResult(existing, 0);
         }
 
+        await CheckQuotaAsync(owner, digest.Size, cancellationToken).ConfigureAwait(false);
         var key = sensitive ? StorageKey.Encrypted(digest, owner) : StorageKey.Shared(digest);
-        using (await _objectLocks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
+        var held = await index.Locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false);
+        await using (held.ConfigureAwait(false))
         {
             var stored = await index.GetObjectAsync(key, cancellationToken).ConfigureAwait(false);
             if (stored is null || !await storage.ExistsAsync(key, cancellationToken).ConfigureAwait(false))
@@ -182,9 +203,18 @@ internal sealed class BlobStore(
             }
         }
 
-        var added = await index.AddReferencesAsync(owner, references, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        await InvalidateAsync(owner, hashes, cancellationToken).ConfigureAwait(false);
-        return added;
+        try
+        {
+            var added = await index.AddReferencesAsync(owner, references, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await InvalidateAsync(owner, hashes, cancellationToken).ConfigureAwait(false);
+            return added;
+        }
+        catch (KeyNotFoundException error)
+        {
+            // Collected between the check above and the index's claim of it.
+            await InvalidateAsync(owner, hashes, cancellationToken).ConfigureAwait(false);
+            throw BlobException.NotFound(error.Message);
+        }
     }
 
     public async Task<int> RemoveReferencesAsync(string owner, IReadOnlyList<(string TraceId, string EventId, BlobDigest Digest)> references, CancellationToken cancellationToken)
@@ -197,11 +227,6 @@ internal sealed class BlobStore(
 
     public async Task<ReferencePage> ListReferencesAsync(string owner, string? traceId, string? hash, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(traceId) && string.IsNullOrEmpty(hash))
-        {
-            throw BlobException.Invalid("ListReferences needs trace_id or digest_hash (or both)");
-        }
-
         if (!string.IsNullOrEmpty(hash) && !BlobDigest.IsValidHash(hash))
         {
             throw BlobException.Invalid($"digest_hash must be exactly 64 lowercase hex characters, got '{BlobDigest.Shorten(hash)}'");
@@ -222,8 +247,49 @@ internal sealed class BlobStore(
         }
     }
 
-    /// <summary>Deletes blobs unreferenced for longer than the grace period; returns how many stored objects went.</summary>
+    /// <summary>
+    /// A page of the owner's blobs in hash order. Totals come with the first page only (no token),
+    /// so a client paging through pays for the count once.
+    /// </summary>
+    public async Task<BlobPage> ListBlobsAsync(string owner, int pageSize, string? pageToken, CancellationToken cancellationToken)
+    {
+        if (pageSize < 0)
+        {
+            throw BlobException.Invalid($"page_size must not be negative (0: {BlobLimits.DefaultPageSize}; above {BlobLimits.MaxPageSize} is served as {BlobLimits.MaxPageSize}), got {pageSize}");
+        }
+
+        var size = pageSize == 0 ? BlobLimits.DefaultPageSize : Math.Min(pageSize, BlobLimits.MaxPageSize);
+        var token = NullIfEmpty(pageToken);
+        try
+        {
+            return await index.ListBlobsAsync(owner, size, token, withTotals: token is null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException error)
+        {
+            throw BlobException.Invalid(error.Message);
+        }
+    }
+
+    /// <summary>
+    /// Deletes blobs unreferenced for longer than the grace period; returns how many stored objects
+    /// went. Returns 0 at once while another holder of the index (another replica) runs a round:
+    /// rounds never overlap, so two collectors never race over the same orphans.
+    /// </summary>
     public async Task<int> CollectGarbageAsync(CancellationToken cancellationToken)
+    {
+        var round = await index.Locks.TryAcquireCollectorAsync(cancellationToken).ConfigureAwait(false);
+        if (round is null)
+        {
+            return 0;
+        }
+
+        await using (round.ConfigureAwait(false))
+        {
+            return await CollectRoundAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> CollectRoundAsync(CancellationToken cancellationToken)
     {
         var (collected, orphans) = await index.CollectAsync(time.GetUtcNow() - gracePeriod, cancellationToken).ConfigureAwait(false);
         foreach (var (owner, hash) in collected)
@@ -234,7 +300,8 @@ internal sealed class BlobStore(
         var deleted = 0;
         foreach (var key in orphans)
         {
-            using (await _objectLocks.AcquireAsync(key, cancellationToken).ConfigureAwait(false))
+            var held = await index.Locks.AcquireAsync(key, cancellationToken).ConfigureAwait(false);
+            await using (held.ConfigureAwait(false))
             {
                 if (await index.DeleteObjectIfUnusedAsync(key, cancellationToken).ConfigureAwait(false))
                 {

@@ -4,7 +4,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Microservices.Blob.Domain;
 
-/// <summary>Runs the collection every Blob:Gc:Interval; a failed round is logged and retried next time.</summary>
+/// <summary>
+/// Runs the collection every Blob:Gc:Interval; a failed round is logged and retried next time.
+/// With a shared index one replica's round runs at a time (the others' return at once), while
+/// every replica expires the upload parts on its own disk.
+/// </summary>
 internal sealed partial class GarbageCollector(BlobStore store, UploadSessions uploads, BlobOptions options, TimeProvider time, ILogger<GarbageCollector> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -15,7 +19,7 @@ internal sealed partial class GarbageCollector(BlobStore store, UploadSessions u
             try
             {
                 var objects = await store.CollectGarbageAsync(stoppingToken).ConfigureAwait(false);
-                var parts = uploads.ExpireStaleParts(options.Gc.UploadExpiry);
+                var parts = await uploads.ExpireAsync(options.Gc.UploadExpiry, stoppingToken).ConfigureAwait(false);
                 LogRound(objects, parts);
             }
             catch (Exception error) when (error is not OperationCanceledException)

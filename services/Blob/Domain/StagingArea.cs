@@ -6,10 +6,15 @@ namespace Microservices.Blob.Domain;
 /// </summary>
 internal sealed class StagingArea
 {
+    /// <summary>Created at start, before any call: whatever is left in it is from a process that died mid-call.</summary>
     public StagingArea(string directory)
     {
         Directory = directory;
         System.IO.Directory.CreateDirectory(directory);
+        foreach (var leftover in System.IO.Directory.EnumerateFiles(directory))
+        {
+            File.Delete(leftover);
+        }
     }
 
     public string Directory { get; }

@@ -20,8 +20,11 @@ internal sealed class UploadSessions
     private readonly ConcurrentDictionary<string, HashProgress> _hashes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _active = new(StringComparer.Ordinal);
 
-    public UploadSessions(BlobStore store, IBlobIndex index, TimeProvider time, string directory)
+    private readonly int _maxOpenPerOwner;
+
+    public UploadSessions(BlobStore store, IBlobIndex index, TimeProvider time, string directory, int maxOpenPerOwner = 100)
     {
+        _maxOpenPerOwner = maxOpenPerOwner;
         _store = store;
         _index = index;
         _time = time;
@@ -37,6 +40,15 @@ internal sealed class UploadSessions
         if (existing is not null && existing.Digest.Size == digest.Size)
         {
             return new UploadState("", digest, digest.Size, Complete: true, AlreadyExists: true, existing);
+        }
+
+        // Early, so a large upload the owner could never commit is refused before any byte is sent.
+        await _store.CheckQuotaAsync(owner, digest.Size, cancellationToken).ConfigureAwait(false);
+        var open = (await _index.UploadIdsAsync(owner, cancellationToken).ConfigureAwait(false)).Count(id => File.Exists(PartPath(id)));
+        if (open >= _maxOpenPerOwner)
+        {
+            throw new BlobException(BlobErrorKind.ResourceExhausted,
+                $"{owner} has {open} unfinished uploads, the most Blob:Limits:MaxOpenUploadsPerOwner allows; finish one or let it expire (Blob:Gc:UploadExpiry)");
         }
 
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -65,7 +77,9 @@ internal sealed class UploadSessions
             var path = PartPath(uploadId);
             if (!File.Exists(path))
             {
-                throw BlobException.Precondition($"upload {uploadId} is already complete");
+                throw await _index.GetBlobAsync(owner, upload.Digest.Hash, cancellationToken).ConfigureAwait(false) is not null
+                    ? BlobException.Precondition($"upload {uploadId} is already complete")
+                    : NotOnThisReplica(uploadId);
             }
 
             var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 0, FileOptions.Asynchronous);
@@ -80,8 +94,36 @@ internal sealed class UploadSessions
         }
     }
 
-    /// <summary>Discards uploads older than <paramref name="expiry"/> (their part files and rows).</summary>
-    public int ExpireStaleParts(TimeSpan expiry)
+    /// <summary>
+    /// Discards uploads created more than <paramref name="expiry"/> ago, however recently they
+    /// were written to (a trickle of bytes must not keep one alive): the part file, the kept hash
+    /// and the row. Part files without a row (a crash between the two) go by their age.
+    /// </summary>
+    public async Task<int> ExpireAsync(TimeSpan expiry, CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        foreach (var id in await _index.UploadsCreatedBeforeAsync(_time.GetUtcNow() - expiry, cancellationToken).ConfigureAwait(false))
+        {
+            if (_active.ContainsKey(id))
+            {
+                continue;
+            }
+
+            var part = Path.Combine(_directory, id + ".part");
+            if (File.Exists(part))
+            {
+                File.Delete(part);
+                removed++;
+            }
+
+            _hashes.TryRemove(id, out _);
+            await _index.DeleteUploadAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        return removed + ExpireOrphanParts(expiry);
+    }
+
+    private int ExpireOrphanParts(TimeSpan expiry)
     {
         var removed = 0;
         foreach (var part in Directory.EnumerateFiles(_directory, "*.part"))
@@ -113,8 +155,16 @@ internal sealed class UploadSessions
         var blob = await _index.GetBlobAsync(upload.Owner, upload.Digest.Hash, cancellationToken).ConfigureAwait(false);
         return blob is not null
             ? new UploadState(upload.UploadId, upload.Digest, upload.Digest.Size, true, false, blob)
-            : throw BlobException.NotFound($"upload {upload.UploadId} not found (expired or discarded)");
+            : throw NotOnThisReplica(upload.UploadId);
     }
+
+    /// <summary>
+    /// The upload's row is in the (possibly shared) index but its committed bytes are not on this
+    /// disk: with several replicas they are on the replica that started it. Refused rather than
+    /// restarted from zero here, which would fork one upload into two.
+    /// </summary>
+    private static BlobException NotOnThisReplica(string uploadId) => BlobException.Precondition(
+        $"upload {uploadId} has no committed bytes on this instance: its parts are kept by the instance that started it (send the upload's calls there), or they expired; StartUpload again to begin anew");
 
     /// <summary>The hash of the first <paramref name="length"/> bytes: kept from the last call, or recomputed from the file.</summary>
     private async Task<HashProgress> HashUpToAsync(string uploadId, string path, long length, CancellationToken cancellationToken)

@@ -12,12 +12,12 @@ internal static class Validation
     {
         if (string.IsNullOrEmpty(owner))
         {
-            throw new BlobException(BlobErrorKind.Unauthenticated, "no owner: send the request metadata header x-owner-id");
+            throw new BlobException(BlobErrorKind.Unauthenticated, "the caller has no owner (the token's subject is empty)");
         }
 
         if (owner.Length > MaxOwnerLength || owner[0] == '.' || owner.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@')))
         {
-            throw new BlobException(BlobErrorKind.Unauthenticated, $"x-owner-id must be 1..{MaxOwnerLength} characters of [A-Za-z0-9._@-] not starting with '.'");
+            throw new BlobException(BlobErrorKind.Unauthenticated, $"an owner (the token's subject) must be 1..{MaxOwnerLength} characters of [A-Za-z0-9._@-] not starting with '.'");
         }
 
         return owner;

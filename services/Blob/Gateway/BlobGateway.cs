@@ -16,17 +16,22 @@ namespace Microservices.Blob.Gateway;
 /// Bytes with their sniffed Content-Type, ETag = the digest, immutable caching, single Range
 /// requests. A blob that is not there answers 404 with a small placeholder image and
 /// X-Blob-Missing, so a rendered trace degrades to a visible "unavailable" instead of a broken image.
+/// Who may read: no request header names an owner (anyone can send one); only with
+/// Blob:Gateway:AllowDigestOnly are non-sensitive blobs served by digest alone, else 403.
+/// What may render inline and under which Content-Security-Policy is <see cref="ContentPolicy"/>.
 /// </summary>
 internal static class BlobGateway
 {
     public const string MissingHeader = "X-Blob-Missing";
-    public const string OwnerHeader = "X-Owner-Id";
+    private static readonly TimeSpan OneYear = TimeSpan.FromDays(365);
+    private const string Refused = "reading blobs by digest alone is off (Blob:Gateway:AllowDigestOnly)";
 
     private static readonly byte[] Placeholder = Encoding.UTF8.GetBytes(
         """<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60" viewBox="0 0 240 60"><rect width="240" height="60" fill="#eee" stroke="#bbb"/><text x="120" y="35" font-family="sans-serif" font-size="14" text-anchor="middle" fill="#666">image unavailable</text></svg>""");
 
     public static IEndpointConventionBuilder MapBlobGateway(this IEndpointRouteBuilder endpoints, int port) =>
-        endpoints.MapGet("/blobs/sha256/{hash}", ServeAsync).RequireHost($"*:{port}");
+        // Browsers carry no bearer token; the gateway checks access itself.
+        endpoints.MapGet("/blobs/sha256/{hash}", ServeAsync).RequireHost($"*:{port}").AllowAnonymous();
 
     private static async Task ServeAsync(HttpContext http, string hash)
     {
@@ -44,26 +49,47 @@ internal static class BlobGateway
         BlobDigest digest;
         string mediaType;
         bool sensitive;
+        var privateFor = TimeSpan.Zero;
         try
         {
-            var owner = http.Request.Headers[OwnerHeader].ToString();
-            if (!string.IsNullOrEmpty(owner))
+            var query = http.Request.Query;
+            if (query.ContainsKey("c"))
             {
-                var size = long.TryParse(http.Request.Query["size"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : -1;
+                var capability = http.RequestServices.GetService<BlobCapability>();
+                var owner = query["o"].ToString();
+                var remaining = capability?.Verify(owner, hash, query["e"].ToString(), query["c"].ToString());
+                if (remaining is null)
+                {
+                    // Before any lookup, whatever the blob: a bad capability learns nothing.
+                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    http.Response.Headers.CacheControl = "no-store";
+                    await http.Response.WriteAsync("the capability is not valid or has expired", token).ConfigureAwait(false);
+                    return;
+                }
+
+                // A blob the owner does not hold is exactly a missing one (NotFound either way).
+                var size = long.TryParse(query["size"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : -1;
                 var record = size >= 0
-                    ? await store.StatAsync(Validation.Owner(owner), new BlobDigest(hash, size), token).ConfigureAwait(false)
-                    : throw BlobException.NotFound("size query parameter required with X-Owner-Id");
+                    ? await store.StatAsync(owner, new BlobDigest(hash, size), token).ConfigureAwait(false)
+                    : throw BlobException.NotFound("missing");
                 (_, content) = await store.OpenReadAsync(owner, record.Digest, token).ConfigureAwait(false);
-                (digest, mediaType, sensitive) = (record.Digest, record.Object.MediaType, record.Sensitive);
+                (digest, mediaType, sensitive) = (record.Digest, record.Object.MediaType, true);
+                privateFor = remaining.Value < OneYear ? remaining.Value : OneYear;
             }
-            else if (options.Gateway.AnonymousNonSensitive)
+            else if (!options.Gateway.AllowDigestOnly)
             {
-                var (stored, opened) = await store.OpenSharedAsync(hash, token).ConfigureAwait(false);
-                (content, digest, mediaType, sensitive) = (opened, stored.Digest, stored.MediaType, false);
+                // Before any lookup: the answer says nothing about whether the blob exists.
+                http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                http.Response.Headers.CacheControl = "no-store";
+                await http.Response.WriteAsync(Refused, token).ConfigureAwait(false);
+                return;
             }
+
             else
             {
-                throw BlobException.NotFound("anonymous reads are off (Blob:Gateway:AnonymousNonSensitive)");
+                // Only non-sensitive objects live under the shared key: a sensitive blob is as missing as an absent one.
+                var (stored, opened) = await store.OpenSharedAsync(hash, token).ConfigureAwait(false);
+                (content, digest, mediaType, sensitive) = (opened, stored.Digest, stored.MediaType, false);
             }
         }
         catch (BlobException error)
@@ -77,10 +103,13 @@ internal static class BlobGateway
             var etag = $"\"sha256:{digest.Hash}\"";
             var headers = http.Response.Headers;
             headers.ETag = etag;
-            headers.CacheControl = sensitive ? "private, max-age=31536000, immutable" : "public, max-age=31536000, immutable";
+            // Access checked: private, and no longer than the capability lives.
+            headers.CacheControl = sensitive
+                ? string.Create(CultureInfo.InvariantCulture, $"private, max-age={(long)privateFor.TotalSeconds}")
+                : "public, max-age=31536000, immutable";
             headers.AcceptRanges = "bytes";
             headers.ContentType = mediaType;
-            headers["X-Content-Type-Options"] = "nosniff";
+            ContentPolicy.Apply(headers, mediaType, digest.Hash);
             if (http.Request.Headers.IfNoneMatch.ToString() == etag)
             {
                 http.Response.StatusCode = StatusCodes.Status304NotModified;
@@ -133,6 +162,8 @@ internal static class BlobGateway
         http.Response.Headers[MissingHeader] = $"sha256:{hash}; reason={reason}";
         http.Response.Headers.CacheControl = "no-store";
         http.Response.ContentType = "image/svg+xml";
+        http.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        http.Response.Headers.ContentSecurityPolicy = ContentPolicy.ActiveCsp;
         http.Response.ContentLength = Placeholder.Length;
         await http.Response.Body.WriteAsync(Placeholder, token).ConfigureAwait(false);
     }

@@ -3,8 +3,10 @@ using Grpc.Core;
 using Microservices.Blob.Domain;
 using Microservices.Blob.Domain.Traces;
 using Microservices.Blob.Extensions;
+using Microservices.Blob.Gateway;
 using Microservices.Blob.Traces;
 using Microservices.Blob.V1;
+using Microservices.Hosting.Security;
 
 namespace Microservices.Blob.Grpc;
 
@@ -12,13 +14,11 @@ namespace Microservices.Blob.Grpc;
 /// microservices.blob.v1.BlobService: maps messages to the domain (<see cref="BlobStore"/>,
 /// <see cref="UploadSessions"/>, the trace codecs) and domain errors to status codes. No logic of its own.
 /// </summary>
-internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, BlobOptions options) : BlobService.BlobServiceBase
+internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, BlobOptions options, BlobCapability? capability = null) : BlobService.BlobServiceBase
 {
-    public const string OwnerHeader = "x-owner-id";
-
     public override Task<FindMissingResponse> FindMissing(FindMissingRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Reader(context);
         var digests = request.Digests.Select((d, i) => d.ToDomain($"digests[{i}]")).ToList();
         var missing = await store.FindMissingAsync(owner, digests, context.CancellationToken).ConfigureAwait(false);
         var response = new FindMissingResponse();
@@ -28,7 +28,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
 
     public override Task<BatchUploadResponse> BatchUpload(BatchUploadRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Writer(context);
         BlobLimits.Check(request.Items.Count, BlobLimits.BatchItems, "items");
         var total = request.Items.Sum(i => (long)i.Data.Length);
         if (total > BlobLimits.BatchTotalBytes)
@@ -44,6 +44,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
             try
             {
                 var digest = item.Digest.ToDomain($"items[{i}].digest");
+                BlobLimits.CheckBlobSize(digest.Size, options.Limits.MaxBlobBytes, $"items[{i}].digest");
                 using var content = new MemoryStream(item.Data.Memory.ToArray(), writable: false);
                 await store.PutAsync(owner, digest, content, item.Sensitive, Validation.Labels(item.Labels), context.CancellationToken).ConfigureAwait(false);
                 result.Status = ProtoMapping.Ok();
@@ -61,7 +62,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
 
     public override Task<BatchReadResponse> BatchRead(BatchReadRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Reader(context);
         BlobLimits.Check(request.Digests.Count, BlobLimits.BatchItems, "digests");
         var response = new BatchReadResponse();
         long total = 0;
@@ -100,14 +101,16 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
 
     public override Task<UploadStatus> StartUpload(StartUploadRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
-        var state = await uploads.StartAsync(owner, request.Digest.ToDomain("digest"), request.Sensitive, Validation.Labels(request.Labels), context.CancellationToken).ConfigureAwait(false);
+        var owner = Writer(context);
+        var digest = request.Digest.ToDomain("digest");
+        BlobLimits.CheckBlobSize(digest.Size, options.Limits.MaxBlobBytes, "digest");
+        var state = await uploads.StartAsync(owner, digest, request.Sensitive, Validation.Labels(request.Labels), context.CancellationToken).ConfigureAwait(false);
         return ToProto(state);
     });
 
     public override Task<UploadStatus> Upload(IAsyncStreamReader<UploadRequest> requests, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Writer(context);
         var token = context.CancellationToken;
         if (!await requests.MoveNext(token).ConfigureAwait(false))
         {
@@ -143,11 +146,11 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
     });
 
     public override Task<UploadStatus> QueryUpload(QueryUploadRequest request, ServerCallContext context) => Run(async () =>
-        ToProto(await uploads.QueryAsync(Owner(context), request.UploadId, context.CancellationToken).ConfigureAwait(false)));
+        ToProto(await uploads.QueryAsync(Writer(context), request.UploadId, context.CancellationToken).ConfigureAwait(false)));
 
     public override Task Download(DownloadRequest request, IServerStreamWriter<DownloadResponse> responses, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Reader(context);
         var digest = request.Digest.ToDomain("digest");
         if (request.Offset < 0 || request.Offset > digest.Size)
         {
@@ -182,11 +185,11 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
     });
 
     public override Task<BlobInfo> Stat(StatRequest request, ServerCallContext context) => Run(async () =>
-        (await store.StatAsync(Owner(context), request.Digest.ToDomain("digest"), context.CancellationToken).ConfigureAwait(false)).ToProto());
+        (await store.StatAsync(Reader(context), request.Digest.ToDomain("digest"), context.CancellationToken).ConfigureAwait(false)).ToProto());
 
     public override Task<BatchStatResponse> BatchStat(BatchStatRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Reader(context);
         BlobLimits.Check(request.Digests.Count, BlobLimits.BatchItems, "digests");
         var response = new BatchStatResponse();
         for (var i = 0; i < request.Digests.Count; i++)
@@ -210,7 +213,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
 
     public override Task<AddReferencesResponse> AddReferences(AddReferencesRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Writer(context);
         BlobLimits.Check(request.References.Count, BlobLimits.References, "references");
         var added = await store.AddReferencesAsync(owner, request.References.ToDomain(), context.CancellationToken).ConfigureAwait(false);
         return new AddReferencesResponse { Added = added };
@@ -218,7 +221,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
 
     public override Task<RemoveReferencesResponse> RemoveReferences(RemoveReferencesRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Writer(context);
         BlobLimits.Check(request.References.Count, BlobLimits.References, "references");
         var removed = await store.RemoveReferencesAsync(owner, request.References.ToDomain(), context.CancellationToken).ConfigureAwait(false);
         return new RemoveReferencesResponse { Removed = removed };
@@ -226,7 +229,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
 
     public override Task<ListReferencesResponse> ListReferences(ListReferencesRequest request, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Reader(context);
         var traceId = string.IsNullOrEmpty(request.TraceId) ? null : Validation.Id(request.TraceId, "trace_id");
         var page = await store.ListReferencesAsync(owner, traceId, request.DigestHash, request.PageSize, request.PageToken, context.CancellationToken).ConfigureAwait(false);
         var response = new ListReferencesResponse { NextPageToken = page.NextPageToken ?? "" };
@@ -234,9 +237,12 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return response;
     });
 
+    public override Task<ListBlobsResponse> ListBlobs(ListBlobsRequest request, ServerCallContext context) => Run(async () =>
+        (await store.ListBlobsAsync(Reader(context), request.PageSize, request.PageToken, context.CancellationToken).ConfigureAwait(false)).ToProto());
+
     public override Task OffloadTrace(IAsyncStreamReader<TraceChunk> requests, IServerStreamWriter<TraceChunk> responses, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Writer(context);
         var token = context.CancellationToken;
         var header = await ReadHeaderAsync(requests, token).ConfigureAwait(false);
         var traceId = Validation.Id(header.TraceId, "header.trace_id");
@@ -248,7 +254,13 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         }
 
         var output = new TraceChunkWriteStream(responses);
-        var offloader = new TraceOffloader(new StoreTraceSink(store, owner, traceId, header.Sensitive), new OffloadOptions(gateway, header.Strict));
+        var offloader = new TraceOffloader(new StoreTraceSink(store, owner, traceId, header.Sensitive), new OffloadOptions(gateway, header.Strict)
+        {
+            MaxPayloadBytes = Math.Min(options.Limits.MaxDataUriBytes, options.Limits.MaxBlobBytes),
+            PayloadLimitName = options.Limits.MaxDataUriBytes <= options.Limits.MaxBlobBytes ? "Blob:Limits:MaxDataUriBytes" : "Blob:Limits:MaxBlobBytes",
+            // Browsers rendering the trace carry no token: each reference carries the owner's read right.
+            Capability = capability is null ? null : digest => capability.Query(owner, digest.Hash, options.Gateway.CapabilityLifetime),
+        });
         var summary = await offloader.OffloadAsync(new TraceChunkReadStream(requests), output, token).ConfigureAwait(false);
         await responses.WriteAsync(new TraceChunk
         {
@@ -268,7 +280,7 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
 
     public override Task HydrateTrace(IAsyncStreamReader<TraceChunk> requests, IServerStreamWriter<TraceChunk> responses, ServerCallContext context) => Run(async () =>
     {
-        var owner = Owner(context);
+        var owner = Reader(context);
         var token = context.CancellationToken;
         var header = await ReadHeaderAsync(requests, token).ConfigureAwait(false);
         var output = new TraceChunkWriteStream(responses);
@@ -290,7 +302,17 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         return requests.Current.Header;
     }
 
-    private static string Owner(ServerCallContext context) => Validation.Owner(context.RequestHeaders.GetValue(OwnerHeader));
+    // The owner is the token's subject; a token delegated to the export reads or writes only as its scope says.
+    private static string Reader(ServerCallContext context) => Owner(context, "blob.read");
+
+    private static string Writer(ServerCallContext context) => Owner(context, "blob.write");
+
+    private static string Owner(ServerCallContext context, string scope)
+    {
+        var caller = context.Caller();
+        caller.RequireScope(scope);
+        return Validation.Owner(caller.Subject);
+    }
 
     private static UploadStatus ToProto(UploadSessions.UploadState state)
     {
@@ -324,6 +346,10 @@ internal sealed class BlobGrpcService(BlobStore store, UploadSessions uploads, B
         catch (InvalidTracePayloadException error)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, error.Message));
+        }
+        catch (OversizedTracePayloadException error)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, error.Message));
         }
         catch (MissingTraceBlobException error)
         {

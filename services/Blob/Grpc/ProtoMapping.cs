@@ -39,6 +39,19 @@ internal static class ProtoMapping
         return info;
     }
 
+    /// <summary>Totals stay 0 on pages that do not carry them (every page but the first).</summary>
+    public static ListBlobsResponse ToProto(this BlobPage page)
+    {
+        var response = new ListBlobsResponse
+        {
+            NextPageToken = page.NextPageToken ?? "",
+            TotalCount = page.Totals?.Count ?? 0,
+            TotalSizeBytes = page.Totals?.SizeBytes ?? 0,
+        };
+        response.Blobs.Add(page.Blobs.Select(b => b.ToProto()));
+        return response;
+    }
+
     public static V1.Reference ToProto(this BlobReferenceRecord reference) => new()
     {
         TraceId = reference.TraceId,

@@ -40,3 +40,9 @@ internal sealed record BlobReferenceRecord(string TraceId, string EventId, BlobD
 internal sealed record UploadRecord(string UploadId, string Owner, BlobDigest Digest, bool Sensitive, IReadOnlyDictionary<string, string> Labels, DateTimeOffset CreatedAt);
 
 internal sealed record ReferencePage(IReadOnlyList<BlobReferenceRecord> References, string? NextPageToken);
+
+/// <summary>All of an owner's blobs: how many, and their original bytes.</summary>
+internal sealed record BlobTotals(long Count, long SizeBytes);
+
+/// <summary>A page of an owner's blobs in hash order; totals only when they were asked for.</summary>
+internal sealed record BlobPage(IReadOnlyList<BlobRecord> Blobs, string? NextPageToken, BlobTotals? Totals);

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microservices.Blob.Digests;
 using Microsoft.Data.Sqlite;
@@ -31,6 +30,13 @@ internal sealed class SqliteBlobIndex : IBlobIndex
             sensitive INTEGER NOT NULL, labels TEXT NOT NULL, created_at INTEGER NOT NULL);
         """;
 
+    /// <summary>An owner's blob with its object and reference count; <see cref="IndexRows.Blob"/> reads a row of it.</summary>
+    private const string SelectBlobs = """
+        SELECT o.object_key, o.hash, o.size, o.stored_size, o.media_type, o.width, o.height, o.compression, o.key_id, o.created_at,
+               b.sensitive, b.labels, b.created_at, (SELECT COUNT(*) FROM refs r WHERE r.owner = b.owner AND r.hash = b.hash)
+        FROM blobs b JOIN objects o ON o.object_key = b.object_key
+        """;
+
     private readonly string _connectionString;
 
     static SqliteBlobIndex()
@@ -44,6 +50,9 @@ internal sealed class SqliteBlobIndex : IBlobIndex
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
     }
 
+    /// <summary>A SQLite index serves one process, so in-process locks span everyone who shares it.</summary>
+    public IObjectLocks Locks { get; } = new InProcessObjectLocks();
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -56,26 +65,48 @@ internal sealed class SqliteBlobIndex : IBlobIndex
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, "SELECT object_key, hash, size, stored_size, media_type, width, height, compression, key_id, created_at FROM objects WHERE object_key = $k", ("$k", key));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadObject(reader, 0) : null;
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? IndexRows.Object(reader, 0) : null;
     }
 
     public async Task<BlobRecord?> GetBlobAsync(string owner, string hash, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, """
-            SELECT o.object_key, o.hash, o.size, o.stored_size, o.media_type, o.width, o.height, o.compression, o.key_id, o.created_at,
-                   b.sensitive, b.labels, b.created_at, (SELECT COUNT(*) FROM refs r WHERE r.owner = b.owner AND r.hash = b.hash)
-            FROM blobs b JOIN objects o ON o.object_key = b.object_key WHERE b.owner = $o AND b.hash = $h
-            """, ("$o", owner), ("$h", hash));
+        await using var command = Command(connection, null, SelectBlobs + " WHERE b.owner = $o AND b.hash = $h", ("$o", owner), ("$h", hash));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? IndexRows.Blob(reader, owner) : null;
+    }
+
+    public async Task<BlobPage> ListBlobsAsync(string owner, int pageSize, string? pageToken, bool withTotals, CancellationToken cancellationToken)
+    {
+        // Every hash is 64 hex characters, so '' sorts before all of them: one statement for every page.
+        var after = PageTokens.ReadBlobs(owner, pageToken) ?? "";
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // One read transaction, so in WAL mode the totals and the page are of the same snapshot. Deferred,
+        // as a read must not take the write lock (the default is BEGIN IMMEDIATE); that overload has no async twin.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        BlobTotals? totals = null;
+        if (withTotals)
         {
-            return null;
+            await using var count = Command(connection, transaction, "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs WHERE owner = $o", ("$o", owner));
+            await using var totalsReader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await totalsReader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            totals = new BlobTotals(totalsReader.GetInt64(0), totalsReader.GetInt64(1));
         }
 
-        return new BlobRecord(owner, ReadObject(reader, 0), reader.GetInt64(10) != 0,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(11)) ?? [],
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(12)), reader.GetInt32(13));
+        // The primary key (owner, hash) serves both the range and the order.
+        await using var command = Command(connection, transaction, SelectBlobs + " WHERE b.owner = $o AND b.hash > $after ORDER BY b.hash LIMIT $n",
+            ("$o", owner), ("$after", after), ("$n", pageSize + 1));
+        var page = await IndexRows.ReadAllAsync(command, reader => IndexRows.Blob(reader, owner), cancellationToken).ConfigureAwait(false);
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return IndexPages.Blobs(owner, page, pageSize, totals);
+    }
+
+    public async Task<long> UsageAsync(string owner, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE owner = $o", ("$o", owner));
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<IReadOnlyDictionary<string, long>> OwnedAsync(string owner, IReadOnlyCollection<string> hashes, CancellationToken cancellationToken)
@@ -90,10 +121,9 @@ internal sealed class SqliteBlobIndex : IBlobIndex
         // json_each keeps it one statement for any count (no parameter limit).
         await using var command = Command(connection, null, "SELECT hash, size FROM blobs WHERE owner = $o AND hash IN (SELECT value FROM json_each($hashes))",
             ("$o", owner), ("$hashes", JsonSerializer.Serialize(hashes)));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var (hash, size) in await IndexRows.ReadAllAsync(command, reader => (reader.GetString(0), reader.GetInt64(1)), cancellationToken).ConfigureAwait(false))
         {
-            owned[reader.GetString(0)] = reader.GetInt64(1);
+            owned[hash] = size;
         }
 
         return owned;
@@ -126,15 +156,23 @@ internal sealed class SqliteBlobIndex : IBlobIndex
         var added = 0;
         foreach (var (traceId, eventId, digest) in references)
         {
+            // Unconditional, so it also says whether the blob is still there (a collection may have run since the caller's check).
+            if (await ExecuteAsync(connection, transaction, "UPDATE blobs SET unreferenced_since = NULL WHERE owner = $o AND hash = $h",
+                cancellationToken, ("$o", owner), ("$h", digest.Hash)).ConfigureAwait(false) == 0)
+            {
+                throw BlobGone(digest);
+            }
+
             added += await ExecuteAsync(connection, transaction, "INSERT OR IGNORE INTO refs (owner, trace_id, event_id, hash, size, created_at) VALUES ($o, $t, $e, $h, $s, $now)",
                 cancellationToken, ("$o", owner), ("$t", traceId), ("$e", eventId), ("$h", digest.Hash), ("$s", digest.Size), ("$now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
-            await ExecuteAsync(connection, transaction, "UPDATE blobs SET unreferenced_since = NULL WHERE owner = $o AND hash = $h AND unreferenced_since IS NOT NULL",
-                cancellationToken, ("$o", owner), ("$h", digest.Hash)).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return added;
     }
+
+    internal static KeyNotFoundException BlobGone(BlobDigest digest) =>
+        new($"blob sha256:{digest.Hash} (size {digest.Size}) not found: upload it before referencing it");
 
     public async Task<int> RemoveReferencesAsync(string owner, IReadOnlyList<(string TraceId, string EventId, BlobDigest Digest)> references, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -157,32 +195,14 @@ internal sealed class SqliteBlobIndex : IBlobIndex
 
     public async Task<ReferencePage> ListReferencesAsync(string owner, string? traceId, string? hash, int pageSize, string? pageToken, CancellationToken cancellationToken)
     {
-        var after = DecodeToken(pageToken);
+        var after = IndexPages.ReferencesAfter(owner, traceId, hash, pageToken);
+
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, """
-            SELECT trace_id, event_id, hash, size, created_at FROM refs
-            WHERE owner = $o AND ($t IS NULL OR trace_id = $t) AND ($h IS NULL OR hash = $h)
-              AND ($at IS NULL OR (trace_id, event_id, hash) > ($at, $ae, $ah))
-            ORDER BY trace_id, event_id, hash LIMIT $n
-            """, ("$o", owner), ("$t", traceId), ("$h", hash), ("$at", after?.TraceId), ("$ae", after?.EventId), ("$ah", after?.Hash), ("$n", pageSize + 1));
-        var page = new List<BlobReferenceRecord>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                page.Add(new BlobReferenceRecord(reader.GetString(0), reader.GetString(1), new BlobDigest(reader.GetString(2), reader.GetInt64(3)),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
-            }
-        }
+        await using var command = Command(connection, null, IndexPages.ReferencesQuery("refs", '$', traceId is not null, hash is not null, after is not null),
+            ("$o", owner), ("$t", traceId), ("$h", hash), ("$at", after?.TraceId), ("$ae", after?.EventId), ("$ah", after?.Hash), ("$n", pageSize + 1));
+        var page = await IndexRows.ReadAllAsync(command, IndexRows.Reference, cancellationToken).ConfigureAwait(false);
 
-        if (page.Count <= pageSize)
-        {
-            return new ReferencePage(page, null);
-        }
-
-        page.RemoveAt(page.Count - 1);
-        var last = page[^1];
-        return new ReferencePage(page, EncodeToken(last.TraceId, last.EventId, last.Digest.Hash));
+        return IndexPages.References(owner, page, pageSize);
     }
 
     public async Task<(IReadOnlyList<(string Owner, string Hash)> Collected, IReadOnlyList<string> OrphanKeys)> CollectAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
@@ -194,26 +214,12 @@ internal sealed class SqliteBlobIndex : IBlobIndex
             FROM blobs WHERE unreferenced_since IS NOT NULL AND unreferenced_since < $cutoff
             AND NOT EXISTS (SELECT 1 FROM refs r WHERE r.owner = blobs.owner AND r.hash = blobs.hash)
             """;
-        var collected = new List<(string Owner, string Hash)>();
-        await using (var command = Command(connection, transaction, "SELECT owner, hash " + Expired, ("$cutoff", cutoff.ToUnixTimeMilliseconds())))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                collected.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
+        await using var expired = Command(connection, transaction, "SELECT owner, hash " + Expired, ("$cutoff", cutoff.ToUnixTimeMilliseconds()));
+        var collected = await IndexRows.ReadAllAsync(expired, reader => (reader.GetString(0), reader.GetString(1)), cancellationToken).ConfigureAwait(false);
 
         await ExecuteAsync(connection, transaction, "DELETE " + Expired, cancellationToken, ("$cutoff", cutoff.ToUnixTimeMilliseconds())).ConfigureAwait(false);
-        var orphans = new List<string>();
-        await using (var command = Command(connection, transaction, "SELECT object_key FROM objects o WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.object_key = o.object_key)"))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                orphans.Add(reader.GetString(0));
-            }
-        }
+        await using var unused = Command(connection, transaction, "SELECT object_key FROM objects o WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.object_key = o.object_key)");
+        var orphans = await IndexRows.ReadAllAsync(unused, reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (collected, orphans);
@@ -240,45 +246,27 @@ internal sealed class SqliteBlobIndex : IBlobIndex
         await using var command = Command(connection, null, "SELECT hash, size, sensitive, labels, created_at FROM uploads WHERE upload_id = $id AND owner = $o", ("$id", uploadId), ("$o", owner));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new UploadRecord(uploadId, owner, new BlobDigest(reader.GetString(0), reader.GetInt64(1)), reader.GetInt64(2) != 0,
-                JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(3)) ?? [], DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)))
+            ? IndexRows.Upload(reader, uploadId, owner)
             : null;
+    }
+
+    public Task<IReadOnlyList<string>> UploadIdsAsync(string owner, CancellationToken cancellationToken) =>
+        UploadIdsWhereAsync("owner = $v", owner, cancellationToken);
+
+    public Task<IReadOnlyList<string>> UploadsCreatedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        UploadIdsWhereAsync("created_at < $v", cutoff.ToUnixTimeMilliseconds(), cancellationToken);
+
+    private async Task<IReadOnlyList<string>> UploadIdsWhereAsync(string condition, object value, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT upload_id FROM uploads WHERE " + condition, ("$v", value));
+        return await IndexRows.ReadAllAsync(command, reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, null, "DELETE FROM uploads WHERE upload_id = $id", cancellationToken, ("$id", uploadId)).ConfigureAwait(false);
-    }
-
-    private static StoredObject ReadObject(SqliteDataReader reader, int at) => new(
-        reader.GetString(at), new BlobDigest(reader.GetString(at + 1), reader.GetInt64(at + 2)), reader.GetInt64(at + 3), reader.GetString(at + 4),
-        reader.GetInt32(at + 5), reader.GetInt32(at + 6), (StoredCompression)reader.GetInt32(at + 7), reader.IsDBNull(at + 8) ? null : reader.GetString(at + 8),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(at + 9)));
-
-    private static string EncodeToken(string traceId, string eventId, string hash) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new[] { traceId, eventId, hash })));
-
-    private static (string TraceId, string EventId, string Hash)? DecodeToken(string? token)
-    {
-        if (string.IsNullOrEmpty(token))
-        {
-            return null;
-        }
-
-        try
-        {
-            var parts = JsonSerializer.Deserialize<string[]>(Encoding.UTF8.GetString(Convert.FromBase64String(token)));
-            if (parts is { Length: 3 })
-            {
-                return (parts[0], parts[1], parts[2]);
-            }
-        }
-        catch (Exception error) when (error is FormatException or JsonException)
-        {
-        }
-
-        throw new FormatException("page_token is not a token this service returned");
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
 using System.Net;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microservices.ObjectStorage;
 
 namespace Microservices.Blob.Storage;
 
@@ -18,25 +18,7 @@ internal sealed class S3BlobStorage : IBlobStorage, IDisposable
     public S3BlobStorage(S3StorageOptions options)
     {
         _options = options;
-        var config = new AmazonS3Config { ForcePathStyle = options.ForcePathStyle, AuthenticationRegion = options.Region };
-        if (!string.IsNullOrEmpty(options.ServiceUrl))
-        {
-            config.ServiceURL = options.ServiceUrl;
-        }
-        else
-        {
-            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
-        }
-
-        if (options.Compatibility)
-        {
-            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
-            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
-        }
-
-        _s3 = string.IsNullOrEmpty(options.AccessKey)
-            ? new AmazonS3Client(config)
-            : new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config);
+        _s3 = S3Clients.Create(options);
     }
 
     public string Kind => "s3";
@@ -74,11 +56,7 @@ internal sealed class S3BlobStorage : IBlobStorage, IDisposable
         }
         else
         {
-            var request = new PutObjectRequest { BucketName = _options.Bucket, Key = ObjectKey(key), FilePath = sourcePath };
-            if (_options.Compatibility)
-            {
-                request.UseChunkEncoding = false;
-            }
+            var request = new PutObjectRequest { BucketName = _options.Bucket, Key = ObjectKey(key), FilePath = sourcePath }.ForServer(_options);
 
             await _s3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
         }
@@ -104,11 +82,7 @@ internal sealed class S3BlobStorage : IBlobStorage, IDisposable
                     FilePath = sourcePath,
                     FilePosition = offset,
                     PartSize = Math.Min(_options.PartSize, length - offset),
-                };
-                if (_options.Compatibility)
-                {
-                    request.UseChunkEncoding = false;
-                }
+                }.ForServer(_options);
 
                 var part = await _s3.UploadPartAsync(request, cancellationToken).ConfigureAwait(false);
                 parts.Add(new PartETag(partNumber, part.ETag));

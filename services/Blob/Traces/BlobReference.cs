@@ -35,8 +35,13 @@ internal static class BlobReference
     private static readonly SearchValues<byte> Unreserved =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"u8);
 
-    public static string Format(string gateway, BlobDigest digest, ReadOnlySpan<byte> mediaAscii) =>
-        string.Create(CultureInfo.InvariantCulture, $"{gateway.TrimEnd('/')}{PathMarker}{digest.Hash}?type={Encode(mediaAscii)}&size={digest.Size}");
+    /// <param name="capability">The gateway's read capability (<c>o=…&amp;e=…&amp;c=…</c>) placed before
+    /// <c>type</c>, so the size's digits still end the reference; null writes none.</param>
+    public static string Format(string gateway, BlobDigest digest, ReadOnlySpan<byte> mediaAscii, string? capability = null) =>
+        string.Create(CultureInfo.InvariantCulture, $"{gateway.TrimEnd('/')}{PathMarker}{digest.Hash}?{(capability is null ? "" : capability + "&")}type={Encode(mediaAscii)}&size={digest.Size}");
+
+    /// <summary>Longest capability part hydrate accepts: o= an owner percent-encoded, e= 19 digits, c= a base64url HMAC-SHA256, and the '&amp;'s.</summary>
+    public const int MaxCapabilityLength = 3 + (3 * 128) + 4 + 19 + 4 + 43 + 1;
 
     public static string Encode(ReadOnlySpan<byte> media)
     {

@@ -39,6 +39,12 @@ internal sealed class ByteWindow(Stream input, int capacity = 256 * 1024)
                 _start = 0;
             }
 
+            // Full: nothing more fits. Reading into no room would return 0, which is not the end of the input.
+            if (_end == _buffer.Length)
+            {
+                break;
+            }
+
             var read = await input.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {

@@ -27,6 +27,13 @@ internal sealed class InvalidTracePayloadException(long offset, string reason)
     public long Offset { get; } = offset;
 }
 
+/// <summary>A data: URI payload over the configured limit, in strict mode.</summary>
+internal sealed class OversizedTracePayloadException(long offset, string limitName, long limit)
+    : Exception($"data: URI payload at byte offset {offset} is over {limitName} ({limit} bytes decoded)")
+{
+    public long Offset { get; } = offset;
+}
+
 /// <summary>A reference in a trace whose blob cannot be read.</summary>
 internal sealed class MissingTraceBlobException(BlobDigest digest, long offset)
     : Exception(offset < 0
@@ -38,7 +45,20 @@ internal sealed class MissingTraceBlobException(BlobDigest digest, long offset)
     public long Offset { get; } = offset;
 }
 
-internal sealed record OffloadOptions(string Gateway, bool Strict = false, int MemoryThreshold = 4 * 1024 * 1024);
+internal sealed record OffloadOptions(string Gateway, bool Strict = false, int MemoryThreshold = 4 * 1024 * 1024)
+{
+    /// <summary>
+    /// Decoded bytes past which a payload is not offloaded (it stays inline, or strict fails). The
+    /// service sets it from Blob:Limits; the CLI leaves it open, the server it uploads to decides.
+    /// </summary>
+    public long MaxPayloadBytes { get; init; } = long.MaxValue;
+
+    /// <summary>The setting <see cref="MaxPayloadBytes"/> comes from, for the strict error.</summary>
+    public string PayloadLimitName { get; init; } = "Blob:Limits:MaxDataUriBytes";
+
+    /// <summary>The gateway read capability each reference carries (its query part), or none.</summary>
+    public Func<BlobDigest, string>? Capability { get; init; }
+}
 
 internal sealed record OffloadSummary(long InputBytes, long OutputBytes, int DataUris, int Offloaded, int Stored, long StoredBytes, int LeftInline);
 

@@ -15,7 +15,11 @@ internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = 
     private static readonly byte[] Http = "http"u8.ToArray();
     private static readonly byte[] Stem = Encoding.ASCII.GetBytes(BlobReference.MarkerStem);
     private static readonly SearchValues<byte> UrlDelimiters = SearchValues.Create("\0\t\n\v\f\r \"'()<>[]`\\{}|^"u8);
-    internal const int Lookahead = BlobReference.MaxGatewayLength + 64 + 400;
+    /// <summary>
+    /// Bytes a reference may span: the longest gateway, the marker, the hash, "?type=" with the longest
+    /// media percent-encoded (3 bytes a byte), "&amp;size=" with 19 digits, and room for escape marks.
+    /// </summary>
+    internal const int Lookahead = BlobReference.MaxGatewayLength + 14 + BlobDigest.HexLength + 6 + BlobReference.MaxCapabilityLength + (3 * BlobReference.MaxMediaLength) + 6 + 19 + 64;
 
     private int _references;
     private int _missing;
@@ -130,12 +134,19 @@ internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = 
 
         var rest = url[hashStart..];
         var hash = Encoding.ASCII.GetString(rest[..BlobDigest.HexLength]);
-        if (!BlobDigest.IsValidHash(hash) || !rest[BlobDigest.HexLength..].StartsWith("?type="u8))
+        if (!BlobDigest.IsValidHash(hash) || rest[BlobDigest.HexLength] != (byte)'?')
         {
             return false;
         }
 
-        var typeStart = BlobDigest.HexLength + 6;
+        // A capability (o=…&e=…&c=…&) may come before type=; hydrate drops it with the reference.
+        var capabilityLength = CapabilityLength(rest[(BlobDigest.HexLength + 1)..]);
+        if (!rest[(BlobDigest.HexLength + 1 + capabilityLength)..].StartsWith("type="u8))
+        {
+            return false;
+        }
+
+        var typeStart = BlobDigest.HexLength + 6 + capabilityLength;
         var typeLength = 0;
         while (typeStart + typeLength < rest.Length && BlobReference.IsTypeChar(rest[typeStart + typeLength]))
         {
@@ -161,5 +172,45 @@ internal sealed class TraceHydrator(ITraceBlobSource source, bool keepMissing = 
         media = decoded;
         length = hashStart + typeStart + typeLength + 6 + digitCount;
         return true;
+    }
+
+    /// <summary>Bytes of a well-formed "o=…&amp;e=…&amp;c=…&amp;" at the start of <paramref name="query"/>, or 0.</summary>
+    private static int CapabilityLength(ReadOnlySpan<byte> query)
+    {
+        if (!query.StartsWith("o="u8))
+        {
+            return 0;
+        }
+
+        var at = 2;
+        at += Run(query[at..], b => BlobReference.IsTypeChar(b) || b == (byte)'@');
+        if (!query[at..].StartsWith("&e="u8))
+        {
+            return 0;
+        }
+
+        at += 3;
+        var digits = Run(query[at..], b => b is >= (byte)'0' and <= (byte)'9');
+        at += digits;
+        if (digits is 0 or > 19 || !query[at..].StartsWith("&c="u8))
+        {
+            return 0;
+        }
+
+        at += 3;
+        var mac = Run(query[at..], b => BlobReference.IsTypeChar(b) && b != (byte)'%' && b != (byte)'.');
+        at += mac;
+        return mac > 0 && at < query.Length && query[at] == (byte)'&' && at + 1 <= BlobReference.MaxCapabilityLength ? at + 1 : 0;
+    }
+
+    private static int Run(ReadOnlySpan<byte> span, Func<byte, bool> accepts)
+    {
+        var n = 0;
+        while (n < span.Length && accepts(span[n]))
+        {
+            n++;
+        }
+
+        return n;
     }
 }

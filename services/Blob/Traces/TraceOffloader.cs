@@ -162,6 +162,12 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
                 }
 
                 window.Advance(consumed);
+                if (payload.Length > options.MaxPayloadBytes)
+                {
+                    await LeaveOversizedInlineAsync(window, output, header, payload, carry.AsMemory(0, carryLength), startOffset, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
                 if (run >= 0)
                 {
                     break;
@@ -177,7 +183,8 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
             }
 
             var reason = Validate(carry.AsSpan(0, carryLength), padding, payload.Length, window.Span[padding..]);
-            if (reason is null)
+            var oversized = reason is null && payload.Length + (padding > 0 ? carryLength - 1 : 0) > options.MaxPayloadBytes;
+            if (reason is null && !oversized)
             {
                 if (padding > 0)
                 {
@@ -202,13 +209,15 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
                 }
 
                 _offloaded++;
-                await WriteAsync(output, Encoding.ASCII.GetBytes(BlobReference.Format(options.Gateway, digest, media)), cancellationToken).ConfigureAwait(false);
+                await WriteAsync(output, Encoding.ASCII.GetBytes(BlobReference.Format(options.Gateway, digest, media, options.Capability?.Invoke(digest))), cancellationToken).ConfigureAwait(false);
                 return;
             }
 
             if (options.Strict)
             {
-                throw new InvalidTracePayloadException(startOffset, reason);
+                throw oversized
+                    ? new OversizedTracePayloadException(startOffset, options.PayloadLimitName, options.MaxPayloadBytes)
+                    : new InvalidTracePayloadException(startOffset, reason!);
             }
 
             // Left inline exactly as written: whole quanta re-encode to the same text, the carry
@@ -226,6 +235,36 @@ internal sealed class TraceOffloader(ITraceBlobSink sink, OffloadOptions options
         finally
         {
             ArrayPool<byte>.Shared.Return(decoded);
+        }
+    }
+
+    /// <summary>
+    /// A payload over the limit is neither stored nor decoded further: what was decoded is
+    /// re-encoded (whole quanta give the same text back) and the rest of it passes through as written.
+    /// </summary>
+    private async Task LeaveOversizedInlineAsync(ByteWindow window, Stream output, byte[] header, PayloadBuffer payload, ReadOnlyMemory<byte> carry, long startOffset, CancellationToken cancellationToken)
+    {
+        if (options.Strict)
+        {
+            throw new OversizedTracePayloadException(startOffset, options.PayloadLimitName, options.MaxPayloadBytes);
+        }
+
+        _leftInline++;
+        await WriteAsync(output, header, cancellationToken).ConfigureAwait(false);
+        await using (var content = await payload.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await Base64Streams.EncodeAsync(content, bytes => WriteAsync(output, bytes, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
+        await WriteAsync(output, carry, cancellationToken).ConfigureAwait(false);
+        while (window.Available > 0 || await window.FillAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var run = window.Span.IndexOfAnyExcept(Base64Alphabet);
+            await EmitAsync(output, window, run < 0 ? window.Available : run, cancellationToken).ConfigureAwait(false);
+            if (run >= 0)
+            {
+                return;
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using StackExchange.Redis;
 
 namespace Microservices.Caching.Connection;
@@ -7,6 +8,17 @@ internal static class RedisConnection
 {
     /// <summary>Configuration key holding a StackExchange.Redis connection string.</summary>
     public const string ConnectionStringKey = "Redis:ConnectionString";
+
+    /// <summary>
+    /// <see cref="Options(string)"/> of <c>Redis:ConnectionString</c>, with Redis:Password,
+    /// Redis:CaCertificatePath and the client certificate applied (<see cref="RedisTransportSecurity"/>).
+    /// </summary>
+    public static ConfigurationOptions Options(string connectionString, IConfiguration configuration)
+    {
+        var options = Options(connectionString);
+        RedisTransportSecurity.Apply(options, configuration);
+        return options;
+    }
 
     /// <summary>
     /// Parses a StackExchange.Redis connection string (<c>host:port,password=…,user=…,ssl=true,…</c>)

@@ -19,7 +19,7 @@ public static class RedisConnectionServiceCollectionExtensions
         if (configuration[RedisConnection.ConnectionStringKey] is { } connectionString && !string.IsNullOrWhiteSpace(connectionString))
         {
             // Parsed now so a malformed string fails at start-up, not on the first request.
-            var options = RedisConnection.Options(connectionString);
+            var options = RedisConnection.Options(connectionString, configuration);
 
             // Connect (not ConnectAsync): DI factories are synchronous. With abortConnect=false it returns
             // within connectTimeout whether or not Redis answers, and keeps reconnecting in the background.

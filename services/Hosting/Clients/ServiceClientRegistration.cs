@@ -25,7 +25,7 @@ public static class ServiceClientRegistration
         return services
             .AddGrpcClient<TClient>(client => client.Address = new Uri(options.Address))
             .ConfigureChannel(channel => GrpcChannels.Configure(channel, options))
-            .ConfigurePrimaryHttpMessageHandler(GrpcChannels.CreateHandler)
+            .ConfigurePrimaryHttpMessageHandler(() => GrpcChannels.CreateHandler(options))
             .EnableCallContextPropagation(propagation => propagation.SuppressContextNotFoundErrors = true);
     }
 }

@@ -9,6 +9,9 @@ namespace Microservices.Hosting.Kestrel;
 /// Kestrel as a gRPC server. Endpoints come from the standard "Kestrel" configuration section
 /// (or urls / ASPNETCORE_URLS); only when none is configured does the host listen h2c on
 /// 127.0.0.1:defaultPort. Limits are set for gRPC first, then "Kestrel:Limits" overrides them.
+/// Transport: "Hosting:Tls" puts TLS (optionally mutual) on every endpoint, and an endpoint that
+/// would be plaintext on a non-loopback address stops the host unless "Hosting:AllowPlaintext" is true.
+/// "Hosting:HealthPort" adds a plaintext listener on every address that serves health only (HealthPort).
 /// </summary>
 internal static class KestrelDefaults
 {
@@ -35,16 +38,37 @@ internal static class KestrelDefaults
             ApplyLimits(kestrel.Limits);
             configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
 
-            // Cleartext HTTP/2 needs Protocols=Http2 (prior knowledge): Kestrel's Http1AndHttp2
-            // default would serve only HTTP/1.1 without TLS. An explicit setting still wins.
-            if (string.IsNullOrEmpty(configuration["Kestrel:EndpointDefaults:Protocols"]))
+            var hosting = configuration.GetSection(HostingSettings.SectionName).Get<HostingSettings>() ?? new HostingSettings();
+            var tls = ServerTls.From(hosting.Tls);
+
+            // Every endpoint, the default one, those from configuration and those a service adds in
+            // code (the blob gateway), gets the same transport rules.
+            var protocolsConfigured = !string.IsNullOrEmpty(configuration["Kestrel:EndpointDefaults:Protocols"]);
+            kestrel.ConfigureEndpointDefaults(listen =>
             {
-                kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
-            }
+                // Cleartext HTTP/2 needs Protocols=Http2 (prior knowledge): Kestrel's Http1AndHttp2
+                // default would serve only HTTP/1.1 without TLS. An explicit setting still wins.
+                if (!protocolsConfigured)
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                }
+
+                // Before Kestrel's own https handling, which then leaves a TLS endpoint as it is.
+                // The health port stays plaintext: it is there for probes that cannot do TLS.
+                if (tls is not null && !HealthPort.Is(listen, hosting))
+                {
+                    listen.UseHttps(tls.HttpsOptions());
+                }
+            });
 
             if (!HasConfiguredEndpoints(configuration))
             {
-                kestrel.Listen(IPAddress.Loopback, defaultPort, listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(IPAddress.Loopback, defaultPort);
+            }
+
+            if (hosting.HealthPort is { } healthPort)
+            {
+                kestrel.ListenAnyIP(healthPort);
             }
         });
     }

@@ -20,4 +20,13 @@ internal sealed class GrpcServerSettings
 
     /// <summary>Server reflection lets grpcurl work without proto files; off where the API should not be listed.</summary>
     public bool EnableReflection { get; set; } = true;
+
+    /// <summary>Longest a unary call may run on the server before it ends with DEADLINE_EXCEEDED; a shorter client deadline wins.</summary>
+    public TimeSpan MaxUnaryDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest a streaming call (client, server or duplex) may run on the server.</summary>
+    public TimeSpan MaxStreamingDuration { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Per-method overrides of the two above, keyed "Service.Method" (see GrpcMethodNames).</summary>
+    public Dictionary<string, TimeSpan> MaxCallDurations { get; set; } = [];
 }

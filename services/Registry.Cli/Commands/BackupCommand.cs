@@ -3,19 +3,17 @@ using Spectre.Console;
 
 namespace Microservices.Registry.Cli;
 
-/// <summary>`registry backup PATH`: an online copy of the database, written by the server at PATH.</summary>
+/// <summary>`registry backup`: an online copy of the database in the server's Registry:Backup:Directory, under a name the server makes.</summary>
 internal static class BackupCommand
 {
     public static Command Create(Func<ParseResult, RegistryClient> connect, IAnsiConsole console)
     {
-        var destination = new Argument<string>("destination") { Description = "Path on the server's machine; must not exist" };
-        var command = new Command("backup", "Back up the registry database (SQLite store)");
-        command.Arguments.Add(destination);
+        var command = new Command("backup", "Back up the registry database (SQLite store) into the server's backup directory");
         command.SetAction((parse, ct) => RegistryCli.GuardAsync(console, async () =>
         {
             using var client = connect(parse);
-            var result = await client.BackupAsync(parse.GetValue(destination)!, ct);
-            console.MarkupLineInterpolated($"Backed up to {result.DestinationPath} ({result.SizeBytes} bytes)");
+            var result = await client.BackupAsync(ct);
+            console.MarkupLineInterpolated($"Backed up to {result.FileName} in the server's backup directory ({result.SizeBytes} bytes)");
             return 0;
         }));
         return command;

@@ -67,7 +67,7 @@ internal static class ListCommand
 
             if (count == 0)
             {
-                console.MarkupLineInterpolated($"No models for owner '{client.Owner}'.");
+                console.MarkupLine(client.Owner.Length == 0 ? "No models." : $"No models for owner '{Markup.Escape(client.Owner)}'.");
                 return 0;
             }
 

@@ -89,13 +89,18 @@ internal sealed class CachingModelStore : IModelStore
     public Task<RegisteredModel> DeleteAsync(string owner, string modelId, long? expectedVersion, Action<RegisteredModel> guard, CancellationToken cancellationToken) =>
         WriteAsync(owner, modelId, ct => _inner.DeleteAsync(owner, modelId, expectedVersion, guard, ct), cancellationToken);
 
-    // Imports only add models that did not exist (and absent models are never cached), and an
-    // alias entry is checked against its model on every read: nothing cached can be stale.
+    // Imports only add models that did not exist (and absent models are never cached: the cache
+    // keeps no null), and an alias entry is checked against its model on every read: nothing
+    // cached can be stale, so neither import invalidates (100,000 Redis round trips for nothing).
     public Task<StoreImportResult> ImportAsync(string owner, IReadOnlyList<ImportRow> rows, bool allOrNothing, DateTimeOffset now, CancellationToken cancellationToken) =>
         _inner.ImportAsync(owner, rows, allOrNothing, now, cancellationToken);
 
-    public Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken) =>
-        _inner.BackupAsync(destinationPath, cancellationToken);
+    public Task<StoreModelImportResult> ImportModelsAsync(
+        string owner, IReadOnlyList<ModelToImport> models, Func<string, IEnumerable<string>> aliasCandidates, bool dryRun, DateTimeOffset now, CancellationToken cancellationToken) =>
+        _inner.ImportModelsAsync(owner, models, aliasCandidates, dryRun, now, cancellationToken);
+
+    public Task<BackupResult> BackupAsync(CancellationToken cancellationToken) =>
+        _inner.BackupAsync(cancellationToken);
 
     public Task<IntegrityReport> CheckIntegrityAsync(CancellationToken cancellationToken) =>
         _inner.CheckIntegrityAsync(cancellationToken);

@@ -10,6 +10,9 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using OpenTelemetry.Trace;
 
+using Microservices.Caching.RateLimiting;
+using Microservices.Hosting.Security;
+
 namespace Microservices.Registry.Extensions;
 
 /// <summary>The registry's wiring, in one place (as eShop's Basket.API does).</summary>
@@ -21,6 +24,8 @@ internal static class Extensions
     /// <summary>Program.cs: the domain, the store, the cache, and spans of the PostgreSQL commands (Npgsql's "Npgsql" source).</summary>
     public static WebApplicationBuilder AddRegistryServices(this WebApplicationBuilder builder)
     {
+        builder.AddOwnerAuthentication();
+        builder.Services.AddOwnerRateLimits(builder.Configuration);
         builder.Services.AddRegistry(builder.Configuration);
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
         return builder;
@@ -31,6 +36,9 @@ internal static class Extensions
         var options = new RegistryStoreOptions();
         configuration.GetSection(RegistryStoreOptions.Section).Bind(options);
         ApplyDataDirectory(options, configuration[DataDirectoryKey]);
+        var backups = new RegistryBackupOptions();
+        configuration.GetSection(RegistryBackupOptions.Section).Bind(backups);
+        var backupDirectory = backups.Resolve(options.Sqlite.Path, configuration[DataDirectoryKey]);
 
         var cacheOptions = new RegistryCacheOptions();
         configuration.GetSection(RegistryCacheOptions.Section).Bind(cacheOptions);
@@ -39,8 +47,11 @@ internal static class Extensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options);
         services.AddSingleton(cacheOptions);
-        services.AddSingleton(_ => CreateStore(options));
-        services.AddSingleton(_ => new ModelChangeFeed());
+        var maxModelsPerOwner = configuration.GetValue(SqlModelStore.MaxModelsPerOwnerKey, SqlModelStore.DefaultMaxModelsPerOwner);
+        services.AddSingleton(_ => CreateStore(options, backupDirectory, maxModelsPerOwner));
+        var maxWatchesPerOwner = configuration.GetValue(ModelChangeFeed.MaxWatchesPerOwnerKey, ModelChangeFeed.DefaultMaxWatchesPerOwner);
+        var maxWatchBufferBytes = configuration.GetValue(ModelChangeFeed.MaxWatchBufferBytesKey, ModelChangeFeed.DefaultMaxWatchBufferBytes);
+        services.AddSingleton(_ => new ModelChangeFeed(maxWatchesPerOwner: maxWatchesPerOwner, maxBufferBytes: maxWatchBufferBytes));
         services.AddTwoLevelCache(configuration, servicePrefix: "registry");
         services.AddSingleton(provider =>
         {
@@ -66,10 +77,10 @@ internal static class Extensions
         return services;
     }
 
-    public static IModelStore CreateStore(RegistryStoreOptions options) => options.Kind.ToLowerInvariant() switch
+    public static IModelStore CreateStore(RegistryStoreOptions options, string? backupDirectory = null, long maxModelsPerOwner = SqlModelStore.DefaultMaxModelsPerOwner) => options.Kind.ToLowerInvariant() switch
     {
-        "sqlite" => new SqliteModelStore(options.Sqlite),
-        "postgres" or "postgresql" => new PostgresModelStore(options.Postgres),
+        "sqlite" => new SqliteModelStore(options.Sqlite, backupDirectory: backupDirectory) { MaxModelsPerOwner = maxModelsPerOwner },
+        "postgres" or "postgresql" => new PostgresModelStore(options.Postgres) { MaxModelsPerOwner = maxModelsPerOwner },
         _ => throw new RegistryStartupException($"Registry:Store:Kind is '{options.Kind}'; expected 'sqlite' or 'postgres'."),
     };
 

@@ -37,18 +37,8 @@ internal static class ModelMapping
         return proto;
     }
 
-    public static NewModel ToDomain(this V1.RegisterModelRequest request) => new()
-    {
-        Owner = request.Owner,
-        ModelId = request.ModelId,
-        SourceType = Required(request.SourceType, "source_type"),
-        AuthorRepo = request.AuthorRepo,
-        Branch = request.Branch,
-        ConfigPath = request.ConfigPath,
-        Alias = request.Alias.Length == 0 ? null : request.Alias,
-        Status = Optional(request.Status, "status") ?? Models.ModelStatus.Ready,
-        Tags = new Dictionary<string, string>(request.Tags),
-    };
+    public static NewModel ToDomain(this V1.RegisterModelRequest request) =>
+        NewModel(request.Owner, request.ModelId, request.SourceType, request.AuthorRepo, request.Branch, request.ConfigPath, request.Alias, request.Status, request.Tags);
 
     public static ModelQuery ToDomain(this V1.ListModelsRequest request) => new()
     {
@@ -68,7 +58,54 @@ internal static class ModelMapping
         Descending = request.Descending,
         PageSize = request.PageSize,
         PageToken = request.PageToken.Length == 0 ? null : request.PageToken,
+        IncludeTotalCount = request.IncludeTotalCount,
     };
+
+    public static V1.ListModelsResponse ToProto(this ModelPage page)
+    {
+        var response = new V1.ListModelsResponse { NextPageToken = page.NextPageToken ?? "", TotalCount = page.TotalCount ?? 0 };
+        response.Models.AddRange(page.Models.Select(m => m.ToProto()));
+        return response;
+    }
+
+    /// <summary>
+    /// One model of an ImportModels message, at <paramref name="index"/> in the call; owner and
+    /// version are not read (the call's owner wins; imports start at version 1). A refusal names
+    /// models[index], the field and the model id.
+    /// </summary>
+    public static ModelToImport ToImport(this V1.Model model, int index)
+    {
+        try
+        {
+            return new ModelToImport(
+                NewModel("", model.ModelId, model.SourceType, model.AuthorRepo, model.Branch, model.ConfigPath, model.Alias, model.Status, model.Tags),
+                Time(model.CreatedAt, "created_at"),
+                Time(model.UpdatedAt, "updated_at"));
+        }
+        catch (RegistryException e) when (e.Field is not null)
+        {
+            throw e.ForModel(index, model.ModelId);
+        }
+    }
+
+    public static V1.ImportModelsResponse ToProto(this ModelImportReport report)
+    {
+        var response = new V1.ImportModelsResponse
+        {
+            Committed = report.Committed,
+            Imported = report.Imported,
+            Unchanged = report.Unchanged,
+            ConflictCount = report.ConflictCount,
+        };
+        response.Conflicts.AddRange(report.Conflicts.Select(c => new V1.ImportConflict
+        {
+            ModelId = c.ModelId,
+            Alias = c.Alias ?? "",
+            Kind = c.Kind == ModelConflictKind.ModelExists ? V1.ConflictKind.ModelExists : V1.ConflictKind.AliasTaken,
+            Message = c.Message,
+        }));
+        return response;
+    }
 
     /// <summary>The fields named in update_mask, taken from request.model; any other path is refused by name.</summary>
     public static ModelPatch ToPatch(this V1.UpdateModelRequest request)
@@ -127,6 +164,39 @@ internal static class ModelMapping
         Model = change.Model.ToProto(),
         CommittedAt = Timestamp.FromDateTimeOffset(change.CommittedAt),
     };
+
+    // Register's reading of a model's fields, whichever message carries them: an empty alias asks
+    // for a generated one, UNSPECIFIED status means READY, source_type is required.
+    private static NewModel NewModel(
+        string owner, string modelId, V1.SourceType sourceType, string authorRepo, string branch, string configPath, string alias, V1.ModelStatus status, IDictionary<string, string> tags) => new()
+    {
+        Owner = owner,
+        ModelId = modelId,
+        SourceType = Required(sourceType, "source_type"),
+        AuthorRepo = authorRepo,
+        Branch = branch,
+        ConfigPath = configPath,
+        Alias = alias.Length == 0 ? null : alias,
+        Status = Optional(status, "status") ?? Models.ModelStatus.Ready,
+        Tags = new Dictionary<string, string>(tags),
+    };
+
+    private static DateTimeOffset? Time(Timestamp? time, string field)
+    {
+        if (time is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return time.ToDateTimeOffset();
+        }
+        catch (InvalidOperationException)
+        {
+            throw RegistryException.InvalidArgument(field, $"is not a valid timestamp (seconds {time.Seconds}, nanos {time.Nanos}): it must lie in 0001-01-01..9999-12-31 UTC with nanos 0..999999999");
+        }
+    }
 
     private static Models.SourceType Required(V1.SourceType value, string field) =>
         Optional(value, field) ?? throw RegistryException.InvalidArgument(field, $"is required: one of {Names<V1.SourceType>()}");

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microservices.Hosting.Security;
 using Microservices.Registry.Models;
 using Microservices.Registry.V1;
 
@@ -12,44 +13,42 @@ namespace Microservices.Registry.Grpc;
 internal sealed class ModelRegistryService(Registry.ModelRegistry registry) : V1.ModelRegistry.ModelRegistryBase
 {
     public override Task<Model> Register(RegisterModelRequest request, ServerCallContext context) => Call(async ct =>
-        (await registry.RegisterAsync(request.ToDomain(), ct)).ToProto(), context);
+    {
+        request.Owner = Writer(context, request.Owner);
+        return (await registry.RegisterAsync(request.ToDomain(), ct)).ToProto();
+    }, context);
 
     public override Task<Model> Get(GetModelRequest request, ServerCallContext context) => Call(async ct => request.KeyCase switch
     {
-        GetModelRequest.KeyOneofCase.ModelId => (await registry.GetByIdAsync(request.Owner, request.ModelId, ct)).ToProto(),
-        GetModelRequest.KeyOneofCase.Alias => (await registry.GetByAliasAsync(request.Owner, request.Alias, ct)).ToProto(),
+        GetModelRequest.KeyOneofCase.ModelId => (await registry.GetByIdAsync(Reader(context, request.Owner), request.ModelId, ct)).ToProto(),
+        GetModelRequest.KeyOneofCase.Alias => (await registry.GetByAliasAsync(Reader(context, request.Owner), request.Alias, ct)).ToProto(),
         _ => throw RegistryException.InvalidArgument("key", "set model_id or alias"),
     }, context);
 
     public override Task<ListModelsResponse> List(ListModelsRequest request, ServerCallContext context) => Call(async ct =>
-    {
-        var page = await registry.ListAsync(request.Owner, request.ToDomain(), ct);
-        var response = new ListModelsResponse { NextPageToken = page.NextPageToken ?? "" };
-        response.Models.AddRange(page.Models.Select(m => m.ToProto()));
-        return response;
-    }, context);
+        (await registry.ListAsync(Reader(context, request.Owner), request.ToDomain(), ct)).ToProto(), context);
 
     public override Task<Model> Update(UpdateModelRequest request, ServerCallContext context) => Call(async ct =>
-        (await registry.UpdateAsync(request.Owner, request.ModelId, request.ToPatch(), request.ExpectedVersion, ct)).ToProto(), context);
+        (await registry.UpdateAsync(Writer(context, request.Owner), request.ModelId, request.ToPatch(), request.ExpectedVersion, ct)).ToProto(), context);
 
     public override Task<DeleteModelResponse> Delete(DeleteModelRequest request, ServerCallContext context) => Call(async ct =>
     {
-        await registry.DeleteAsync(request.Owner, request.ModelId, request.Force, request.ExpectedVersion, ct);
+        await registry.DeleteAsync(Writer(context, request.Owner), request.ModelId, request.Force, request.ExpectedVersion, ct);
         return new DeleteModelResponse();
     }, context);
 
     public override Task<Model> SetStatus(SetStatusRequest request, ServerCallContext context) => Call(async ct =>
-        (await registry.SetStatusAsync(request.Owner, request.ModelId, request.Status.ToDomain("status"), request.ExpectedVersion, ct)).ToProto(), context);
+        (await registry.SetStatusAsync(Writer(context, request.Owner), request.ModelId, request.Status.ToDomain("status"), request.ExpectedVersion, ct)).ToProto(), context);
 
     public override Task<Model> SetAlias(SetAliasRequest request, ServerCallContext context) => Call(async ct =>
-        (await registry.SetAliasAsync(request.Owner, request.ModelId, request.Alias, request.ExpectedVersion, ct)).ToProto(), context);
+        (await registry.SetAliasAsync(Writer(context, request.Owner), request.ModelId, request.Alias, request.ExpectedVersion, ct)).ToProto(), context);
 
     public override Task<Model> RemoveAlias(RemoveAliasRequest request, ServerCallContext context) => Call(async ct =>
-        (await registry.RemoveAliasAsync(request.Owner, request.ModelId, request.ExpectedVersion, ct)).ToProto(), context);
+        (await registry.RemoveAliasAsync(Writer(context, request.Owner), request.ModelId, request.ExpectedVersion, ct)).ToProto(), context);
 
     public override Task Watch(WatchRequest request, IServerStreamWriter<ModelChange> responseStream, ServerCallContext context) => Call(async ct =>
     {
-        using var watch = registry.Watch(request.Owner);
+        using var watch = registry.Watch(Reader(context, request.Owner));
 
         // Headers tell the caller the watch is registered: every change committed from now on arrives.
         await context.WriteResponseHeadersAsync(new Metadata());
@@ -70,23 +69,50 @@ internal sealed class ModelRegistryService(Registry.ModelRegistry registry) : V1
 
         var first = requestStream.Current;
         await using var content = new ImportChunkStream(first.Chunk, requestStream);
-        var report = await registry.ImportModelListAsync(first.Owner, content, first.Mode.ToDomain(), ct);
+        var report = await registry.ImportModelListAsync(Writer(context, first.Owner), content, first.Mode.ToDomain(), ct);
+        return report.ToProto();
+    }, context);
+
+    public override Task<ImportModelsResponse> ImportModels(IAsyncStreamReader<ImportModelsRequest> requestStream, ServerCallContext context) => Call(async ct =>
+    {
+        if (!await requestStream.MoveNext(ct))
+        {
+            throw RegistryException.InvalidArgument("owner", "the first message must carry the owner (the stream was empty)");
+        }
+
+        var first = requestStream.Current;
+        var report = await registry.ImportModelsAsync(Writer(context, first.Owner), ImportModelsMessages.ReadAsync(first, requestStream, ct), first.DryRun, ct);
         return report.ToProto();
     }, context);
 
     public override Task<BackupResponse> Backup(BackupRequest request, ServerCallContext context) => Call(async ct =>
     {
+        context.Caller().RequireAdmin("Backup");
         var result = await registry.BackupAsync(request.DestinationPath, ct);
-        return new BackupResponse { DestinationPath = result.DestinationPath, SizeBytes = result.SizeBytes };
+        return new BackupResponse { FileName = result.FileName, SizeBytes = result.SizeBytes };
     }, context);
 
     public override Task<CheckIntegrityResponse> CheckIntegrity(CheckIntegrityRequest request, ServerCallContext context) => Call(async ct =>
     {
+        context.Caller().RequireAdmin("CheckIntegrity");
         var report = await registry.CheckIntegrityAsync(ct);
         var response = new CheckIntegrityResponse { Ok = report.Ok };
         response.Messages.AddRange(report.Messages);
         return response;
     }, context);
+
+    // The owner is the token's subject: a request may name it or leave it empty, never name another.
+    // A token delegated to the export reads or writes only as its scope says.
+    private static string Reader(ServerCallContext context, string requested) => Owner(context, requested, "registry.read");
+
+    private static string Writer(ServerCallContext context, string requested) => Owner(context, requested, "registry.write");
+
+    private static string Owner(ServerCallContext context, string requested, string scope)
+    {
+        var caller = context.Caller();
+        caller.RequireScope(scope);
+        return caller.Owner(requested);
+    }
 
     private static async Task<T> Call<T>(Func<CancellationToken, Task<T>> call, ServerCallContext context)
     {

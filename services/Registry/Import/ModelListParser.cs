@@ -16,6 +16,18 @@ internal static class ModelListParser
 {
     public const long MaxBytes = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// A few kilobytes of compressed junk would otherwise become millions of error records (and a
+    /// report no client could receive): past this many bad lines the file is refused as a whole.
+    /// </summary>
+    public const int MaxBadLines = 1000;
+
+    /// <summary>
+    /// The longest line the field limits allow is ~2,200 characters (ModelRules), at most 4 UTF-8
+    /// bytes each; a longer line is refused before it is decoded, so one 64 MiB line cannot cost a 128 MiB string.
+    /// </summary>
+    public const int MaxLineBytes = 16 * 1024;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static ParsedModelList Parse(ReadOnlySpan<byte> content, string owner)
@@ -34,6 +46,12 @@ internal static class ModelListParser
 
         while (!content.IsEmpty)
         {
+            if (errors.Count > MaxBadLines)
+            {
+                throw RegistryException.ResourceExhausted(
+                    $"model.list: more than {MaxBadLines} bad lines (the first at line {errors[0].LineNumber}: {errors[0].Reason}); not a model.list, or fix it first");
+            }
+
             lineNumber++;
             var end = content.IndexOf((byte)'\n');
             var lineBytes = end < 0 ? content : content[..end];
@@ -41,6 +59,12 @@ internal static class ModelListParser
             if (lineBytes.EndsWith("\r"u8))
             {
                 lineBytes = lineBytes[..^1];
+            }
+
+            if (lineBytes.Length > MaxLineBytes)
+            {
+                errors.Add(new ImportLineError(lineNumber, $"the line is {lineBytes.Length} bytes; a model.list line is at most {MaxLineBytes}"));
+                continue;
             }
 
             string line;

@@ -35,6 +35,10 @@ internal sealed record ModelQuery
     public int PageSize { get; init; }
 
     public string? PageToken { get; init; }
+
+    /// <summary>Also count every model the filters match, ignoring paging (<see cref="ModelPage.TotalCount"/>).</summary>
+    public bool IncludeTotalCount { get; init; }
 }
 
-internal sealed record ModelPage(IReadOnlyList<RegisteredModel> Models, string? NextPageToken);
+/// <summary><see cref="TotalCount"/> is set only when the query asked for it.</summary>
+internal sealed record ModelPage(IReadOnlyList<RegisteredModel> Models, string? NextPageToken, long? TotalCount = null);

@@ -33,6 +33,24 @@ internal static class ModelRules
     /// <summary>List's id-or-alias prefix: the id rules, reported under its own name.</summary>
     public static string Prefix(string? value) => Identifier("prefix", value, MaxModelIdLength);
 
+    /// <summary>Every field of a model to add (Register, ImportModels); a null alias stays null (generate one).</summary>
+    public static NewModel NewModel(NewModel model) => new()
+    {
+        Owner = Owner(model.Owner),
+        ModelId = ModelId(model.ModelId),
+        SourceType = Defined(model.SourceType, "source_type"),
+        AuthorRepo = AuthorRepo(model.AuthorRepo),
+        Branch = Branch(model.Branch),
+        ConfigPath = ConfigPath(model.ConfigPath),
+        Alias = model.Alias is null ? null : Alias(model.Alias),
+        Status = Defined(model.Status, "status"),
+        Tags = Tags(model.Tags),
+    };
+
+    public static T Defined<T>(T value, string field)
+        where T : struct, Enum =>
+        Enum.IsDefined(value) ? value : throw RegistryException.InvalidArgument(field, $"unknown value {Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)}; expected one of {string.Join(", ", Enum.GetNames<T>())}");
+
     public static long? ExpectedVersion(long value, bool required)
     {
         if (value < 0 || (required && value == 0))

@@ -9,6 +9,7 @@ internal enum RegistryErrorKind
     InvalidArgument = 3,
     NotFound = 5,
     AlreadyExists = 6,
+    ResourceExhausted = 8,
     FailedPrecondition = 9,
     Aborted = 10,
 }

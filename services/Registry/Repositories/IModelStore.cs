@@ -30,6 +30,7 @@ internal interface IModelStore : IAsyncDisposable
 
     Task<RegisteredModel?> FindByAliasAsync(string owner, string alias, CancellationToken cancellationToken);
 
+    /// <summary>One page; with <see cref="ModelQuery.IncludeTotalCount"/> also the count of every match, read in the same snapshot.</summary>
     Task<ModelPage> ListAsync(string owner, ModelQuery query, CancellationToken cancellationToken);
 
     /// <summary>
@@ -65,7 +66,24 @@ internal interface IModelStore : IAsyncDisposable
         DateTimeOffset now,
         CancellationToken cancellationToken);
 
-    Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken);
+    /// <summary>
+    /// Imports exported models (validated, ids and aliases unique among them) all or nothing:
+    /// each is new, unchanged (registered with the same fields; a null alias matches any), or a
+    /// conflict (<see cref="ModelConflictKind"/>). A new model without an alias takes the first
+    /// of its <paramref name="aliasCandidates"/> that no model holds and no model of the call
+    /// asks for. Written in one transaction only when nothing conflicts and not
+    /// <paramref name="dryRun"/>; a dry run reads a snapshot and never takes the write lock.
+    /// </summary>
+    Task<StoreModelImportResult> ImportModelsAsync(
+        string owner,
+        IReadOnlyList<ModelToImport> models,
+        Func<string, IEnumerable<string>> aliasCandidates,
+        bool dryRun,
+        DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>An online copy of the database in the store's backup directory, under a name the store makes.</summary>
+    Task<BackupResult> BackupAsync(CancellationToken cancellationToken);
 
     Task<IntegrityReport> CheckIntegrityAsync(CancellationToken cancellationToken);
 }

@@ -5,7 +5,7 @@ using Microservices.Registry.Models;
 namespace Microservices.Registry.Repositories;
 
 /// <summary>
-/// Builds the SQL of one List page. Each filter is written so an index serves it (see the
+/// Builds the SQL of one List page, and of the count of all its matches. Each filter is written so an index serves it (see the
 /// migrations): equality on (owner, column, model_id) indexes, prefix as ranges on the primary
 /// key and the alias index, tag as a semi-join through the (owner, key, value) index.
 /// </summary>
@@ -14,8 +14,23 @@ internal static class ListQuery
     public static void Build(DbCommand command, string owner, ModelQuery query, PageToken? after, int limit, string tagsJsonSql)
     {
         var sql = new StringBuilder();
-        sql.Append("SELECT ").Append(ModelRows.Columns).Append(", ").Append(tagsJsonSql)
-            .Append(" FROM models m WHERE m.owner = @owner");
+        sql.Append("SELECT ").Append(ModelRows.Columns).Append(", ").Append(tagsJsonSql).Append(" FROM models m");
+        AppendFilters(sql, command, owner, query);
+        AppendPage(sql, command, query, after, limit);
+        command.CommandText = sql.ToString();
+    }
+
+    /// <summary>How many models the query's filters match, whatever the page (its token and size are ignored).</summary>
+    public static void BuildCount(DbCommand command, string owner, ModelQuery query)
+    {
+        var sql = new StringBuilder("SELECT count(*) FROM models m");
+        AppendFilters(sql, command, owner, query);
+        command.CommandText = sql.ToString();
+    }
+
+    private static void AppendFilters(StringBuilder sql, DbCommand command, string owner, ModelQuery query)
+    {
+        sql.Append(" WHERE m.owner = @owner");
         command.Add("@owner", owner);
 
         if (query.SourceType is { } sourceType)
@@ -65,7 +80,10 @@ internal static class ListQuery
 
             sql.Append(')');
         }
+    }
 
+    private static void AppendPage(StringBuilder sql, DbCommand command, ModelQuery query, PageToken? after, int limit)
+    {
         var sortColumn = SortColumn(query.OrderBy);
         var comparison = query.Descending ? "<" : ">";
         if (after is not null)
@@ -92,7 +110,6 @@ internal static class ListQuery
 
         sql.Append("m.model_id").Append(direction).Append(" LIMIT @limit");
         command.Add("@limit", limit);
-        command.CommandText = sql.ToString();
     }
 
     public static long? SortValueOf(RegisteredModel model, ModelOrder order) => order switch

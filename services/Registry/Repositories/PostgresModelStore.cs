@@ -46,7 +46,7 @@ internal sealed class PostgresModelStore : SqlModelStore
         }
     }
 
-    public override Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken) =>
+    public override Task<BackupResult> BackupAsync(CancellationToken cancellationToken) =>
         throw RegistryException.FailedPrecondition(
             "This registry uses the PostgreSQL store, which is shared by every replica: back it up with pg_dump (or the server's own backups), not through the service.");
 
@@ -83,13 +83,29 @@ internal sealed class PostgresModelStore : SqlModelStore
     protected internal override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
-    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false)
+    protected override async ValueTask<StoreTransaction> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
             var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
-            return new WriteScope(connection, transaction, gate: null);
+            return new StoreTransaction(connection, transaction, gate: null);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override async ValueTask<StoreTransaction> BeginSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            // REPEATABLE READ: every statement sees the snapshot of the first; reads take no locks.
+            var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            return new StoreTransaction(connection, transaction, gate: null);
         }
         catch
         {

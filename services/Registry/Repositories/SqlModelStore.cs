@@ -13,7 +13,16 @@ internal abstract class SqlModelStore : IModelStore
 {
     private const int MaxAliasRaceRetries = 10;
 
+    public const long DefaultMaxModelsPerOwner = 1_000_000;
+    public const string MaxModelsPerOwnerKey = "Registry:Limits:MaxModelsPerOwner";
+
     public abstract string Kind { get; }
+
+    /// <summary>
+    /// The owner's storage quota in models, checked inside every write that adds rows (a small
+    /// ImportModels call can add 100,000). Set once where the store is made.
+    /// </summary>
+    public long MaxModelsPerOwner { get; set; } = DefaultMaxModelsPerOwner;
 
     /// <summary>A correlated subquery over <c>m</c> giving the model's tags as a JSON object.</summary>
     protected abstract string TagsJsonSql { get; }
@@ -23,7 +32,7 @@ internal abstract class SqlModelStore : IModelStore
 
     public abstract Task InitializeAsync(CancellationToken cancellationToken);
 
-    public abstract Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken);
+    public abstract Task<BackupResult> BackupAsync(CancellationToken cancellationToken);
 
     public abstract Task<IntegrityReport> CheckIntegrityAsync(CancellationToken cancellationToken);
 
@@ -35,7 +44,13 @@ internal abstract class SqlModelStore : IModelStore
     /// Begins a transaction that will write; may wait for the right to write. A bulk write (an
     /// import) may get more resources for its duration.
     /// </summary>
-    protected abstract ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false);
+    protected abstract ValueTask<StoreTransaction> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false);
+
+    /// <summary>
+    /// Begins a read-only transaction whose statements all see one snapshot, without the right
+    /// to write (a dry run never holds up writers).
+    /// </summary>
+    protected abstract ValueTask<StoreTransaction> BeginSnapshotAsync(CancellationToken cancellationToken);
 
     /// <summary>Which unique constraint a provider exception violated, if any.</summary>
     protected abstract UniqueViolation? ClassifyUniqueViolation(DbException exception);
@@ -94,17 +109,29 @@ internal abstract class SqlModelStore : IModelStore
         var after = string.IsNullOrEmpty(query.PageToken) ? null : PageToken.Decode(query.PageToken, fingerprint);
         var pageSize = query.PageSize == 0 ? ModelQuery.DefaultPageSize : query.PageSize;
 
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = DbCommands.Create(connection, null, "");
-        ListQuery.Build(command, owner, query, after, pageSize + 1, TagsJsonSql);
+        // The count and the page come from one snapshot, so a write between them can't make them disagree.
+        await using var snapshot = query.IncludeTotalCount ? await BeginSnapshotAsync(cancellationToken) : null;
+        await using var connection = snapshot is null ? await OpenAsync(cancellationToken) : null;
+        var (db, transaction) = snapshot is null ? (connection!, null) : (snapshot.Connection, snapshot.Transaction);
 
         var models = new List<RegisteredModel>(pageSize + 1);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await using (var command = DbCommands.Create(db, transaction, ""))
         {
+            ListQuery.Build(command, owner, query, after, pageSize + 1, TagsJsonSql);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 models.Add(ModelRows.Read(reader));
             }
+        }
+
+        long? total = null;
+        if (snapshot is not null)
+        {
+            await using var count = DbCommands.Create(db, transaction, "");
+            ListQuery.BuildCount(count, owner, query);
+            total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            await snapshot.CommitAsync(cancellationToken);
         }
 
         string? next = null;
@@ -115,7 +142,7 @@ internal abstract class SqlModelStore : IModelStore
             next = new PageToken(ListQuery.SortValueOf(last, query.OrderBy), last.ModelId, fingerprint).Encode();
         }
 
-        return new ModelPage(models, next);
+        return new ModelPage(models, next, total);
     }
 
     public async Task<RegisteredModel> ChangeAsync(
@@ -160,7 +187,7 @@ internal abstract class SqlModelStore : IModelStore
                 }
             }
 
-            if (!TagsEqual(current.Tags, changed.Tags))
+            if (!ModelDifferences.TagsEqual(current.Tags, changed.Tags))
             {
                 await using (var delete = DbCommands.Create(connection, transaction, "DELETE FROM model_tags WHERE owner = @owner AND model_id = @model_id"))
                 {
@@ -237,15 +264,13 @@ internal abstract class SqlModelStore : IModelStore
             var created = new List<RegisteredModel>();
             var conflicts = new List<ImportLineError>();
             var unchanged = 0;
-            await using var writer = await ImportWriter.CreateAsync(connection, transaction, cancellationToken);
-
             foreach (var row in rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var model = row.Model;
                 if (existing.TryGetValue(model.ModelId, out var registered))
                 {
-                    var differences = Differences(registered, model);
+                    var differences = ModelDifferences.Of(registered, model, compareTags: false);
                     if (differences.Count == 0)
                     {
                         unchanged++;
@@ -275,22 +300,7 @@ internal abstract class SqlModelStore : IModelStore
                 created.Add(stored);
             }
 
-            // Written in key order: every index is led by owner and ends with model_id, and ids
-            // sort with author_repo, so the B-trees (table, primary key and five of the six
-            // indexes) grow at their right edge instead of splitting pages all over; in file
-            // order a 100k import spent most of its time there. `created` keeps file order.
-            var rebuild = await SuspendIndexesForBulkAsync(connection, transaction, created.Count, cancellationToken);
-            foreach (var stored in created.OrderBy(m => m.ModelId, StringComparer.Ordinal))
-            {
-                await writer.AddAsync(stored, cancellationToken);
-            }
-
-            await writer.FlushAsync(cancellationToken);
-            foreach (var statement in rebuild)
-            {
-                await using var create = DbCommands.Create(connection, transaction, statement);
-                await create.ExecuteNonQueryAsync(cancellationToken);
-            }
+            await WriteNewRowsAsync(connection, transaction, created, cancellationToken);
             if (allOrNothing && conflicts.Count > 0)
             {
                 await scope.RollbackAsync(cancellationToken);
@@ -302,8 +312,69 @@ internal abstract class SqlModelStore : IModelStore
         }
         catch (DbException e) when (ClassifyUniqueViolation(e) is not null)
         {
-            throw new RegistryException(RegistryErrorKind.Aborted,
-                $"Another writer registered some of these models during the import of owner '{owner}'; nothing was imported. Import again.");
+            throw ImportRaced(owner);
+        }
+    }
+
+    public async Task<StoreModelImportResult> ImportModelsAsync(
+        string owner,
+        IReadOnlyList<ModelToImport> models,
+        Func<string, IEnumerable<string>> aliasCandidates,
+        bool dryRun,
+        DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = dryRun ? await BeginSnapshotAsync(cancellationToken) : await BeginWriteAsync(cancellationToken, bulk: true);
+            var plan = await ModelImportPlanner.PlanAsync(
+                scope.Connection, scope.Transaction, owner, models, aliasCandidates, TagsJsonSql, now, cancellationToken);
+            if (dryRun || plan.Conflicts.Count > 0)
+            {
+                await scope.RollbackAsync(cancellationToken);
+                return new StoreModelImportResult(false, plan.New, plan.Unchanged, plan.Conflicts);
+            }
+
+            await WriteNewRowsAsync(scope.Connection, scope.Transaction, plan.New, cancellationToken);
+            await scope.CommitAsync(cancellationToken);
+            return new StoreModelImportResult(true, plan.New, plan.Unchanged, []);
+        }
+        catch (DbException e) when (ClassifyUniqueViolation(e) is not null)
+        {
+            throw ImportRaced(owner);
+        }
+    }
+
+    private static RegistryException ImportRaced(string owner) =>
+        new(RegistryErrorKind.Aborted,
+            $"Another writer registered some of these models during the import of owner '{owner}'; nothing was imported. Import again.");
+
+    /// <summary>An import's new rows, inside its transaction.</summary>
+    private async Task WriteNewRowsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RegisteredModel> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        await EnsureRoomAsync(connection, transaction, rows[0].Owner, rows.Count, cancellationToken);
+        await using var writer = await ImportWriter.CreateAsync(connection, transaction, cancellationToken);
+
+        // Written in key order: every index is led by owner and ends with model_id, and ids
+        // sort with author_repo, so the B-trees (table, primary key and five of the six
+        // indexes) grow at their right edge instead of splitting pages all over; in file
+        // order a 100k import spent most of its time there. The caller's list keeps its order.
+        var rebuild = await SuspendIndexesForBulkAsync(connection, transaction, rows.Count, cancellationToken);
+        foreach (var row in rows.OrderBy(m => m.ModelId, StringComparer.Ordinal))
+        {
+            await writer.AddAsync(row, cancellationToken);
+        }
+
+        await writer.FlushAsync(cancellationToken);
+        foreach (var statement in rebuild)
+        {
+            await using var create = DbCommands.Create(connection, transaction, statement);
+            await create.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
@@ -350,6 +421,7 @@ internal abstract class SqlModelStore : IModelStore
             }
         }
 
+        await EnsureRoomAsync(connection, transaction, model.Owner, 1, cancellationToken);
         var stored = NewRow(model with { Alias = alias }, now);
         await using (var insert = DbCommands.Create(connection, transaction, ModelSql.InsertModel))
         {
@@ -386,6 +458,23 @@ internal abstract class SqlModelStore : IModelStore
         return await reader.ReadAsync(cancellationToken) ? ModelRows.Read(reader) : null;
     }
 
+    /// <summary>
+    /// RESOURCE_EXHAUSTED when <paramref name="adding"/> more models would take the owner past the
+    /// quota. Counted in the write's transaction; two writers at once on PostgreSQL (read committed)
+    /// can each pass it, so the quota may be passed by one write's rows, never without bound.
+    /// </summary>
+    private async Task EnsureRoomAsync(DbConnection connection, DbTransaction transaction, string owner, int adding, CancellationToken cancellationToken)
+    {
+        await using var count = DbCommands.Create(connection, transaction, "SELECT COUNT(*) FROM models WHERE owner = @owner");
+        count.Add("@owner", owner);
+        var held = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        if (held + adding > MaxModelsPerOwner)
+        {
+            throw RegistryException.ResourceExhausted(
+                $"owner '{owner}' has {held} models; {adding} more would pass the quota of {MaxModelsPerOwner} ({MaxModelsPerOwnerKey}); nothing was written");
+        }
+    }
+
     private static async Task<string?> AliasHolderAsync(DbConnection connection, DbTransaction transaction, string owner, string alias, CancellationToken cancellationToken)
     {
         await using var command = DbCommands.Create(connection, transaction, "SELECT model_id FROM models WHERE owner = @owner AND alias = @alias");
@@ -403,69 +492,10 @@ internal abstract class SqlModelStore : IModelStore
             throw RegistryException.AlreadyExists($"Alias '{alias}' is already used by model '{holder}' of owner '{owner}'.");
         }
     }
-
-    private static List<string> Differences(RegisteredModel registered, NewModel line)
-    {
-        var differences = new List<string>();
-        if (registered.SourceType != line.SourceType) differences.Add("source_type");
-        if (registered.AuthorRepo != line.AuthorRepo) differences.Add("author_repo");
-        if (registered.Branch != line.Branch) differences.Add("branch");
-        if (registered.ConfigPath != line.ConfigPath) differences.Add("config_path");
-        if (registered.Alias != line.Alias) differences.Add("alias");
-        if (registered.Status != line.Status) differences.Add("status");
-        return differences;
-    }
-
-    private static bool TagsEqual(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
-        a.Count == b.Count && a.All(pair => b.TryGetValue(pair.Key, out var value) && value == pair.Value);
 }
 
 internal enum UniqueViolation
 {
     ModelId,
     Alias,
-}
-
-/// <summary>A write transaction on its own connection, plus whatever the store holds to serialize writers.</summary>
-internal sealed class WriteScope : IAsyncDisposable
-{
-    private readonly IDisposable? _gate;
-    private readonly string? _resetSql;
-
-    /// <param name="resetSql">Run on the connection after the transaction ends, before it returns to the pool.</param>
-    public WriteScope(DbConnection connection, DbTransaction transaction, IDisposable? gate, string? resetSql = null)
-    {
-        Connection = connection;
-        Transaction = transaction;
-        _gate = gate;
-        _resetSql = resetSql;
-    }
-
-    public DbConnection Connection { get; }
-
-    public DbTransaction Transaction { get; }
-
-    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
-
-    public Task RollbackAsync(CancellationToken cancellationToken) => Transaction.RollbackAsync(cancellationToken);
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            // Disposing an uncommitted transaction rolls it back.
-            await Transaction.DisposeAsync();
-            if (_resetSql is not null)
-            {
-                await using var reset = DbCommands.Create(Connection, null, _resetSql);
-                await reset.ExecuteNonQueryAsync();
-            }
-
-            await Connection.DisposeAsync();
-        }
-        finally
-        {
-            _gate?.Dispose();
-        }
-    }
 }

@@ -30,12 +30,14 @@ internal sealed class SqliteModelStore : SqlModelStore
         SQLitePCL.Batteries_V2.Init();
     }
 
-    public SqliteModelStore(SqliteStoreOptions options, TimeProvider? time = null, IReadOnlyList<Migration>? migrations = null)
+    /// <param name="backupDirectory">Where the Backup call writes (Registry:Backup:Directory); default: "backups" next to the database.</param>
+    public SqliteModelStore(SqliteStoreOptions options, TimeProvider? time = null, IReadOnlyList<Migration>? migrations = null, string? backupDirectory = null)
     {
         _options = options;
         _time = time ?? TimeProvider.System;
         _migrations = migrations ?? SqliteMigrations.All;
         DatabasePath = System.IO.Path.GetFullPath(options.Path);
+        BackupDirectory = System.IO.Path.GetFullPath(backupDirectory ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(DatabasePath)!, "backups"));
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = DatabasePath,
@@ -49,6 +51,9 @@ internal sealed class SqliteModelStore : SqlModelStore
     public override string Kind => "sqlite";
 
     public string DatabasePath { get; }
+
+    /// <summary>The directory the Backup call writes into.</summary>
+    public string BackupDirectory { get; }
 
     /// <summary>The backup taken by the last InitializeAsync that migrated an existing database.</summary>
     public string? LastMigrationBackup { get; private set; }
@@ -77,27 +82,10 @@ internal sealed class SqliteModelStore : SqlModelStore
         LastMigrationBackup = await migrator.MigrateAsync(connection, DatabasePath, backupDirectory, cancellationToken);
     }
 
-    public override async Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken)
+    public override async Task<BackupResult> BackupAsync(CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(destinationPath))
-        {
-            throw RegistryException.InvalidArgument("destination_path", "must not be empty");
-        }
-
-        var destination = System.IO.Path.GetFullPath(destinationPath);
-        if (File.Exists(destination))
-        {
-            throw RegistryException.InvalidArgument("destination_path", $"must not exist yet; '{destination}' does");
-        }
-
-        if (System.IO.Path.GetDirectoryName(destination) is { } directory && !Directory.Exists(directory))
-        {
-            throw RegistryException.InvalidArgument("destination_path", $"directory '{directory}' does not exist");
-        }
-
         await using var connection = await OpenAsync(cancellationToken);
-        await SqliteBackup.CopyAsync((SqliteConnection)connection, destination, cancellationToken);
-        return new BackupResult(destination, new FileInfo(destination).Length);
+        return await SqliteBackupFiles.WriteAsync((SqliteConnection)connection, BackupDirectory, _time.GetUtcNow(), cancellationToken);
     }
 
     public override async Task<IntegrityReport> CheckIntegrityAsync(CancellationToken cancellationToken)
@@ -141,7 +129,7 @@ internal sealed class SqliteModelStore : SqlModelStore
 
     private const int BulkIndexRebuildMinRows = 10_000;
 
-    protected override async ValueTask<WriteScope> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false)
+    protected override async ValueTask<StoreTransaction> BeginWriteAsync(CancellationToken cancellationToken, bool bulk = false)
     {
         await _writeGate.WaitAsync(cancellationToken);
         DbConnection? connection = null;
@@ -157,7 +145,7 @@ internal sealed class SqliteModelStore : SqlModelStore
             // deferred: false = BEGIN IMMEDIATE: take the write lock now, waiting up to busy_timeout,
             // rather than failing when a read inside the transaction later upgrades to a write.
             var transaction = ((SqliteConnection)connection).BeginTransaction(deferred: false);
-            return new WriteScope(connection, transaction, new GateRelease(_writeGate), bulk ? "PRAGMA cache_size = -2000" : null);
+            return new StoreTransaction(connection, transaction, new GateRelease(_writeGate), bulk ? "PRAGMA cache_size = -2000" : null);
         }
         catch
         {
@@ -167,6 +155,22 @@ internal sealed class SqliteModelStore : SqlModelStore
             }
 
             _writeGate.Release();
+            throw;
+        }
+    }
+
+    protected override async ValueTask<StoreTransaction> BeginSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken);
+        try
+        {
+            // A deferred transaction takes no lock up front; in WAL its first read fixes the
+            // snapshot every later statement sees, and writers go on meanwhile.
+            return new StoreTransaction(connection, ((SqliteConnection)connection).BeginTransaction(deferred: true), gate: null);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
             throw;
         }
     }

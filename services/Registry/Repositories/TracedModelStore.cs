@@ -43,8 +43,12 @@ internal sealed class TracedModelStore(IModelStore inner, string system, string 
     public Task<StoreImportResult> ImportAsync(string owner, IReadOnlyList<ImportRow> rows, bool allOrNothing, DateTimeOffset now, CancellationToken cancellationToken) =>
         Traced("import", () => inner.ImportAsync(owner, rows, allOrNothing, now, cancellationToken));
 
-    public Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken) =>
-        Traced("backup", () => inner.BackupAsync(destinationPath, cancellationToken));
+    public Task<StoreModelImportResult> ImportModelsAsync(
+        string owner, IReadOnlyList<ModelToImport> models, Func<string, IEnumerable<string>> aliasCandidates, bool dryRun, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Traced("import_models", () => inner.ImportModelsAsync(owner, models, aliasCandidates, dryRun, now, cancellationToken));
+
+    public Task<BackupResult> BackupAsync(CancellationToken cancellationToken) =>
+        Traced("backup", () => inner.BackupAsync(cancellationToken));
 
     public Task<IntegrityReport> CheckIntegrityAsync(CancellationToken cancellationToken) =>
         Traced("check_integrity", () => inner.CheckIntegrityAsync(cancellationToken));

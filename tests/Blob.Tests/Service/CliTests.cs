@@ -4,13 +4,20 @@ using Microservices.TestSupport;
 
 namespace Microservices.Blob.Tests.Service;
 
-/// <summary>blobctl as a person runs it: a separate process against a running service.</summary>
+/// <summary>blobctl as a person runs it: a separate process (Support/Blobctl) against a running service.</summary>
 public sealed class CliTests : IAsyncLifetime
 {
     private BlobHost _host = null!;
     private readonly TempDirectory _files = new();
 
-    public async Task InitializeAsync() => _host = await BlobHost.StartAsync();
+    public async Task InitializeAsync()
+    {
+        _host = await BlobHost.StartAsync();
+        await File.WriteAllTextAsync(TokenFile, TestTokens.For("carol") + "\n");
+    }
+
+    /// <summary>carol's token, as a person keeps it: in a file blobctl is pointed at.</summary>
+    private string TokenFile => _files.File("carol.token");
 
     public async Task DisposeAsync()
     {
@@ -18,15 +25,7 @@ public sealed class CliTests : IAsyncLifetime
         _files.Dispose();
     }
 
-    private async Task<string> BlobctlAsync(params string[] args)
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(RepositoryPaths.Root, "services", "Blob.Cli", "bin", configuration, "net10.0", "blobctl.dll");
-        Prerequisite.File(dll, "dotnet build services/Blob.Cli");
-        var (code, output) = await ExternalProcess.RunAsync("dotnet", [dll, "--address", $"http://127.0.0.1:{_host.Port}", "--owner", "carol", .. args], TimeSpan.FromMinutes(2));
-        Assert.True(code == 0, $"blobctl {string.Join(' ', args)} exited {code}:\n{output}");
-        return output;
-    }
+    private Task<string> BlobctlAsync(params string[] args) => Blobctl.SucceedsAsync(_host.Port, TokenFile, args);
 
     [Fact]
     public async Task Put_stat_get_offload_and_hydrate()
@@ -51,23 +50,55 @@ public sealed class CliTests : IAsyncLifetime
         var tracePath = _files.File("trace.md");
         await File.WriteAllBytesAsync(tracePath, trace);
         var offload = await BlobctlAsync("offload", tracePath, "--trace-id", "run-7", "--gateway", $"http://127.0.0.1:{_host.GatewayPort}");
-        Assert.Contains($"uploaded {png.Length} bytes", offload);
-        var again = await BlobctlAsync("offload", tracePath, "--trace-id", "run-7");
-        Assert.Contains("uploaded 0 bytes", again);
-
+        Assert.Contains("offloaded 2 of 2 data URIs", offload);
+        Assert.Contains("stored 1 new blob(s)", offload);
         var slim = _files.File("trace.slim.md");
+        var link = System.Text.RegularExpressions.Regex.Match(await File.ReadAllTextAsync(slim), @"http://127\.0\.0\.1:\d+/blobs/sha256/[^)\s]+").Value;
+
+        // The links are the service's, signed for this owner: a browser with no token opens them.
+        Assert.Contains("&c=", link);
+        using (var browser = new HttpClient())
+        {
+            Assert.Equal(png, await browser.GetByteArrayAsync(new Uri(link)));
+        }
+
+        var again = await BlobctlAsync("offload", tracePath, "--trace-id", "run-7");
+        Assert.Contains("stored 0 new blob(s)", again);
         Assert.DoesNotContain("base64", await File.ReadAllTextAsync(slim));
         await BlobctlAsync("hydrate", slim, "-o", _files.File("back.md"));
         Assert.Equal(trace, await File.ReadAllBytesAsync(_files.File("back.md")));
     }
 
     [Fact]
+    public async Task A_put_whose_connection_is_reset_mid_upload_resumes_and_completes()
+    {
+        var data = TestData.Random(9 * 1024 * 1024 + 5, seed: 52);
+        var file = _files.File("reset.bin");
+        await File.WriteAllBytesAsync(file, data);
+
+        // The transport's reset surfaces from a write as an IOException, not an RpcException: still a broken call to resume.
+        await using var relay = TcpRelay.Start([_host.Port], cutFirstAfterBytes: 3 * 1024 * 1024);
+        var put = await Blobctl.SucceedsAsync(relay.Port, TokenFile, "put", file);
+
+        Assert.Contains($"{TestData.Sha256Hex(data)} {data.Length}", put);
+        Assert.True(relay.Connections >= 2, $"the upload was never cut off ({relay.Connections} connection)");
+        Assert.Equal(data, await new BlobClient(_host.Channel, "carol").DownloadAsync(BlobClient.D(data)));
+    }
+
+    [Fact]
     public async Task Errors_are_one_line_with_the_status()
     {
-        var dll = Path.Combine(RepositoryPaths.Root, "services", "Blob.Cli", "bin", AppContext.BaseDirectory.Contains("Release", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "blobctl.dll");
-        var (code, output) = await ExternalProcess.RunAsync("dotnet", [dll, "--address", $"http://127.0.0.1:{_host.Port}", "--owner", "carol", "stat", new string('a', 64), "5"], TimeSpan.FromMinutes(1));
+        var (code, output) = await Blobctl.RunAsync(_host.Port, TokenFile, "stat", new string('a', 64), "5");
         Assert.Equal(1, code);
         Assert.Contains("blobctl: NotFound: blob sha256:", output);
         Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task Without_a_token_the_service_says_unauthenticated()
+    {
+        var (code, output) = await Blobctl.RunAsync(_host.Port, null, "stat", new string('a', 64), "5");
+        Assert.Equal(1, code);
+        Assert.Contains("blobctl: Unauthenticated:", output);
     }
 }

@@ -21,11 +21,18 @@ public sealed class GrpcioPeerTests
         Assert.True(code == 0, described);
         Assert.Contains("OffloadTrace", described);
         Assert.Contains("FindMissing", described);
+        Assert.Contains("ListBlobs", described);
 
-        // No x-owner-id: a real peer gets the status and message, not a transport error.
+        // No token: a real peer gets the status and message, not a transport error.
         (code, var called) = await ReflectionClientAsync(host.Port, "call", "microservices.blob.v1.BlobService/FindMissing", "{}");
         Assert.NotEqual(0, code);
         Assert.Contains("UNAUTHENTICATED", called);
-        Assert.Contains("x-owner-id", called);
+        Assert.Contains("bearer token", called, StringComparison.OrdinalIgnoreCase);
+
+        // With alice's token the call goes through.
+        var digest = $$"""{"digests": [{"hash": "{{new string('a', 64)}}", "sizeBytes": "5"}]}""";
+        (code, called) = await ReflectionClientAsync(host.Port, "call", "-H", "authorization:Bearer " + TestTokens.For("alice"), "microservices.blob.v1.BlobService/FindMissing", digest);
+        Assert.True(code == 0, called);
+        Assert.Contains(new string('a', 64), called);
     }
 }

@@ -1,5 +1,6 @@
 using Microservices.Blob.Caching;
 using Microservices.Blob.Tests.Support;
+using Microservices.TestSupport;
 
 namespace Microservices.Blob.Tests.Service;
 
@@ -9,11 +10,11 @@ public sealed class S3BackendTests(S3rverFixture s3) : IClassFixture<S3rverFixtu
     private Task<BlobHost> StartAsync() => BlobHost.StartAsync(new()
     {
         ["Blob:Storage:Kind"] = "s3",
-        ["Blob:Storage:S3:ServiceUrl"] = $"http://127.0.0.1:{s3.Port}",
+        ["Blob:Storage:S3:ServiceUrl"] = s3.Server.ServiceUrl,
         ["Blob:Storage:S3:Bucket"] = S3rverFixture.Bucket,
         ["Blob:Storage:S3:Prefix"] = $"svc{Guid.NewGuid():N}/",
-        ["Blob:Storage:S3:AccessKey"] = "S3RVER",
-        ["Blob:Storage:S3:SecretKey"] = "S3RVER",
+        ["Blob:Storage:S3:AccessKey"] = S3Server.AccessKey,
+        ["Blob:Storage:S3:SecretKey"] = S3Server.SecretKey,
         ["Blob:Storage:S3:Compatibility"] = "true",
         ["Blob:Cache:MaxBytes"] = "3000000",
     });

@@ -33,9 +33,9 @@ public sealed class TransportBadInputTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    /// <summary>Sent as alice: the blob service reads its caller from x-owner-id.</summary>
+    /// <summary>Sent as alice: the blob service's caller is the bearer token's subject.</summary>
     private Task<RawGrpc.RawResponse> PostAsync(string path, byte[] body, string contentType = "application/grpc") =>
-        RawGrpc.SendAsync(_raw, RawGrpc.Request($"http://127.0.0.1:{_host.Port}", path, body, contentType, ("x-owner-id", "alice")));
+        RawGrpc.SendAsync(_raw, RawGrpc.Request($"http://127.0.0.1:{_host.Port}", path, body, contentType, ("authorization", "Bearer " + TestTokens.For("alice"))));
 
     private async Task StillServesAsync(int seed)
     {

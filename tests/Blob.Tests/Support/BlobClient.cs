@@ -7,11 +7,16 @@ using Microservices.Blob.V1;
 namespace Microservices.Blob.Tests.Support;
 
 /// <summary>Typed calls of microservices.blob.v1.BlobService over the generated client, as one owner, for the tests.</summary>
-internal sealed class BlobClient(GrpcChannel channel, string owner)
+internal sealed class BlobClient(GrpcChannel channel, Func<CallOptions> options)
 {
+    public BlobClient(GrpcChannel channel, string owner)
+        : this(channel, () => BlobHost.As(owner))
+    {
+    }
+
     public BlobService.BlobServiceClient Raw { get; } = new(channel);
 
-    public CallOptions Options => BlobHost.As(owner);
+    public CallOptions Options => options();
 
     public static V1.Digest D(byte[] data) => new() { Hash = BlobDigest.Of(data).Hash, SizeBytes = data.Length };
 
@@ -51,6 +56,9 @@ internal sealed class BlobClient(GrpcChannel channel, string owner)
     public async Task<RemoveReferencesResponse> RemoveReferencesAsync(RemoveReferencesRequest request) => await Raw.RemoveReferencesAsync(request, Options);
 
     public async Task<ListReferencesResponse> ListReferencesAsync(ListReferencesRequest request) => await Raw.ListReferencesAsync(request, Options);
+
+    public async Task<ListBlobsResponse> ListBlobsAsync(int pageSize = 0, string pageToken = "") =>
+        await Raw.ListBlobsAsync(new ListBlobsRequest { PageSize = pageSize, PageToken = pageToken }, Options);
 
     public async Task<BatchStatResponse> BatchStatAsync(BatchStatRequest request) => await Raw.BatchStatAsync(request, Options);
 

@@ -18,6 +18,7 @@ namespace Microservices.Blob.Tests.Support;
 internal sealed class BlobHost : IAsyncDisposable
 {
     public static readonly string MasterKey = Convert.ToBase64String(TestData.Random(32, 42));
+    public static readonly string CapabilityKey = Convert.ToBase64String(TestData.Random(32, 43));
     private readonly TempDirectory _data;
 
     private BlobHost(WebApplication app, TempDirectory data, int port, int gatewayPort)
@@ -41,7 +42,7 @@ internal sealed class BlobHost : IAsyncDisposable
 
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<BlobHost> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<BlobHost> StartAsync(Dictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         var data = new TempDirectory();
         var port = FreePort.Next();
@@ -52,8 +53,14 @@ internal sealed class BlobHost : IAsyncDisposable
             ["Blob:Gateway:Port"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Blob:Gateway:PublicUrl"] = $"http://127.0.0.1:{gatewayPort}",
             ["Blob:Encryption:Keys:k1"] = MasterKey,
+            ["Blob:Gateway:CapabilityKey"] = CapabilityKey,
             ["Grpc:MaxReceiveMessageSize"] = (4 * 1024 * 1024 + 64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        foreach (var (key, value) in TestTokens.Settings())
+        {
+            config[key] = value;
+        }
+
         foreach (var (key, value) in settings ?? [])
         {
             config[key] = value;
@@ -63,6 +70,11 @@ internal sealed class BlobHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddServiceDefaults("blob", defaultPort: port, BlobTelemetry.Configure);
         builder.AddBlobServices();
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         var app = builder.Build();
         app.MapGrpcService<BlobGrpcService>();
         app.MapServiceDefaults();
@@ -71,7 +83,11 @@ internal sealed class BlobHost : IAsyncDisposable
         return new BlobHost(app, data, port, gatewayPort);
     }
 
-    public static CallOptions As(string owner) => new(headers: new Metadata { { "x-owner-id", owner } }, deadline: DateTime.UtcNow.AddMinutes(2));
+    /// <summary>A call as <paramref name="owner"/>: a valid bearer token whose subject is the owner.</summary>
+    public static CallOptions As(string owner) => new(headers: TestTokens.As(owner), deadline: DateTime.UtcNow.AddMinutes(2));
+
+    /// <summary>A call carrying <paramref name="token"/> (none when null).</summary>
+    public static CallOptions WithToken(string? token) => new(headers: TestTokens.Bearer(token), deadline: DateTime.UtcNow.AddMinutes(2));
 
     public async ValueTask DisposeAsync()
     {

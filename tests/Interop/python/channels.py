@@ -1,4 +1,5 @@
-"""The channel every Python client opens: plaintext, or TLS with an optional CA file and host override."""
+"""The channel every Python client opens: plaintext, or TLS with an optional CA file, host override
+and client certificate (mutual TLS)."""
 
 import grpc
 
@@ -10,19 +11,27 @@ def add_channel_arguments(parser):
     parser.add_argument("--use_tls", action="store_true", help="connect with TLS instead of h2c")
     parser.add_argument("--ca_file", help="PEM root CA to trust (default: system roots)")
     parser.add_argument("--server_host_override", help="TLS server name / :authority to claim")
+    parser.add_argument("--client_cert", help="PEM client certificate for mutual TLS")
+    parser.add_argument("--client_key", help="PEM private key of --client_cert")
 
 
 def make_channel(args):
     target = f"{args.server_host}:{args.server_port}"
     if not args.use_tls:
         return grpc.insecure_channel(target)
-    root = None
-    if args.ca_file:
-        with open(args.ca_file, "rb") as f:
-            root = f.read()
+    root = read(args.ca_file)
+    chain, key = read(args.client_cert), read(args.client_key)
     options = []
     if args.server_host_override:
         # The certificate's name is checked against the override, and :authority carries it too.
         options.append(("grpc.ssl_target_name_override", args.server_host_override))
         options.append(("grpc.default_authority", args.server_host_override))
-    return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=root), options)
+    credentials = grpc.ssl_channel_credentials(root_certificates=root, private_key=key, certificate_chain=chain)
+    return grpc.secure_channel(target, credentials, options)
+
+
+def read(path):
+    if not path:
+        return None
+    with open(path, "rb") as f:
+        return f.read()

@@ -255,7 +255,8 @@ def command_call(reflection, args, channel):
         response_deserializer=response_class.FromString,
     )
     try:
-        response = call(request, timeout=args.timeout)
+        metadata = [tuple(h.split(":", 1)) for h in args.header]
+        response = call(request, timeout=args.timeout, metadata=[(k.strip().lower(), v.strip()) for k, v in metadata])
     except grpc.RpcError as error:
         raise ReflectionError(f"{service.full_name}/{method.name} failed: {error.code().name}: {error.details()}")
     print(json_format.MessageToJson(response, descriptor_pool=pool))
@@ -275,6 +276,7 @@ def parse_args():
     calling = commands.add_parser("call", help="make a unary call with a JSON request")
     calling.add_argument("method", help="SERVICE/METHOD, e.g. pkg.Service/Method")
     calling.add_argument("json", nargs="?", default="{}", help='request as JSON (default "{}", "-" for stdin)')
+    calling.add_argument("-H", "--header", action="append", default=[], help="request metadata 'key: value' (repeatable), as grpcurl -H")
     return parser.parse_args()
 
 

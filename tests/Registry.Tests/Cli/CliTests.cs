@@ -11,9 +11,14 @@ public sealed class CliTests : IAsyncLifetime
     private readonly TempDirectory _directory = new();
     private RegistryHost _host = null!;
 
+    // The CLI reads its bearer token from here (--token-file); alice's unless a test says otherwise.
+    private string _tokenFile = "";
+
     public async Task InitializeAsync()
     {
         _host = await RegistryHost.StartAsync(_directory.File("registry.db"));
+        _tokenFile = _directory.File("token");
+        await File.WriteAllTextAsync(_tokenFile, TestTokens.For("alice") + "\n");
         await _host.Client.RegisterAsync(Rpc.NewModel("alice", "huggingface.co/bartowski/llama3.1-7b-gguf/Llama.gguf", alias: "llama"), Rpc.Timeout);
         await _host.Client.RegisterAsync(Rpc.NewModel("alice", "cortex.so/tinyllama", alias: "tiny"), Rpc.Timeout);
         await _host.Client.RegisterAsync(Rpc.NewModel("bob", "bobs-model"), Rpc.Timeout);
@@ -106,13 +111,44 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Backup_reports_the_copy()
+    public async Task Backup_reports_the_name_the_server_chose()
     {
-        var destination = _directory.File("backup.db");
-        var (exit, output) = await RunAsync("backup", destination);
+        var (refused, denied) = await RunAsync("backup");
+        Assert.Equal(1, refused);
+        Assert.Contains("Backup needs the admin role", denied);
+        Assert.False(Directory.Exists(_directory.File("backups")));
+
+        await File.WriteAllTextAsync(_tokenFile, TestTokens.Admin());
+        var (exit, output) = await RunAsync("backup");
         Assert.Equal(0, exit);
-        Assert.Contains($"Backed up to {destination}", output);
-        Assert.True(new FileInfo(destination).Length > 0);
+        var name = Assert.Single(Directory.GetFiles(_directory.File("backups")));
+        Assert.Contains($"Backed up to {Path.GetFileName(name)} in the server's backup directory ({new FileInfo(name).Length} bytes)", output);
+    }
+
+    [Fact]
+    public async Task Backup_takes_no_path_argument()
+    {
+        var (exit, _) = await RunAsync("backup", _directory.File("backup.db"));
+        Assert.NotEqual(0, exit);
+        Assert.False(File.Exists(_directory.File("backup.db")));
+    }
+
+    [Fact]
+    public async Task Without_a_token_the_call_is_refused_with_what_to_send_and_another_owner_is_refused()
+    {
+        var (exit, output) = await RunAsync("", ["list", "--address", _host.Address, "--token-file", _directory.File("none")], withHost: false);
+        Assert.Equal(1, exit);
+        Assert.Contains("no token file", output);
+
+        await File.WriteAllTextAsync(_tokenFile, "");
+        (exit, output) = await RunAsync("list");
+        Assert.Equal(1, exit);
+        Assert.Contains("no bearer token", output);
+
+        await File.WriteAllTextAsync(_tokenFile, TestTokens.For("alice"));
+        (exit, output) = await RunAsync("", ["list", "--address", _host.Address, "--owner", "bob", "--token-file", _tokenFile], withHost: false);
+        Assert.Equal(1, exit);
+        Assert.Contains("PermissionDenied", output);
     }
 
     [Fact]
@@ -138,7 +174,7 @@ public sealed class CliTests : IAsyncLifetime
             Out = new AnsiConsoleOutput(writer),
         });
         console.Profile.Width = 240;
-        string[] common = withHost ? ["--address", _host.Address, "--owner", "alice"] : [];
+        string[] common = withHost ? ["--address", _host.Address, "--owner", "alice", "--token-file", _tokenFile] : [];
         var exit = await RegistryCli.RunAsync([.. args, .. common], console, new StringReader(input), CancellationToken.None);
         return (exit, writer.ToString());
     }

@@ -25,7 +25,7 @@ public sealed class DurabilityTests : IDisposable
         await using (var first = await StartAsync(port))
         {
             using var channel = GrpcChannels.Create($"http://127.0.0.1:{port}");
-            var client = new ModelRegistryClient(channel);
+            var client = RegistryHost.ClientOver(channel);
             using var stop = new CancellationTokenSource();
             var next = 0;
             var writers = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
@@ -61,8 +61,8 @@ public sealed class DurabilityTests : IDisposable
 
         await using var second = await StartAsync(port);
         using var reconnected = GrpcChannels.Create($"http://127.0.0.1:{port}");
-        var again = new ModelRegistryClient(reconnected);
-        var integrity = await again.CheckIntegrityAsync(new CheckIntegrityRequest(), Rpc.Timeout);
+        var again = RegistryHost.ClientOver(reconnected);
+        var integrity = await again.CheckIntegrityAsync(new CheckIntegrityRequest(), Rpc.Admin);
         Assert.True(integrity.Ok, string.Join("\n", integrity.Messages));
 
         var stored = new HashSet<string>(StringComparer.Ordinal);
@@ -112,7 +112,8 @@ public sealed class DurabilityTests : IDisposable
         }
     }
 
-    private Dictionary<string, string> Environment(int port, string? dataDirectory = null) => new()
+    private Dictionary<string, string> Environment(int port, string? dataDirectory = null) => new(
+        TestTokens.Settings().Select(s => KeyValuePair.Create(s.Key.Replace(":", "__", StringComparison.Ordinal), s.Value!)))
     {
         ["DataDirectory"] = dataDirectory ?? _directory.Path,
         ["Redis__ConnectionString"] = "",

@@ -25,16 +25,26 @@ public sealed class GrpcioPeerTests
         Assert.Contains("ImportModelList", described);
         Assert.Contains("Get", described);
 
-        (code, var called) = await ReflectionClientAsync(host.Port, "call", "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"one"}""");
+        // grpcio sends the bearer token as metadata, exactly as grpcurl -H does.
+        var bearer = "authorization: Bearer " + TestTokens.For("alice");
+        (code, var unauthenticated) = await ReflectionClientAsync(host.Port, "call", "microservices.registry.v1.ModelRegistry/Get", """{"alias":"one"}""");
+        Assert.NotEqual(0, code);
+        Assert.Contains("UNAUTHENTICATED: no bearer token", unauthenticated);
+
+        (code, var called) = await ReflectionClientAsync(host.Port, "call", "-H", bearer, "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"one"}""");
         Assert.True(code == 0, called);
         Assert.Contains("\"modelId\": \"huggingface.co/a/b/m1.gguf\"", called);
         Assert.Contains("MODEL_STATUS_READY", called);
 
         // A refusal reaches the peer as the status and the server's message.
-        (code, var missing) = await ReflectionClientAsync(host.Port, "call", "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"nope"}""");
+        (code, var missing) = await ReflectionClientAsync(host.Port, "call", "-H", bearer, "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"nope"}""");
         Assert.NotEqual(0, code);
         Assert.Contains("NOT_FOUND", missing);
         Assert.Contains("No model with alias 'nope' for owner 'alice'.", missing);
+
+        (code, var denied) = await ReflectionClientAsync(host.Port, "call", "-H", "authorization: Bearer " + TestTokens.For("mallory"), "microservices.registry.v1.ModelRegistry/Get", """{"owner":"alice","alias":"one"}""");
+        Assert.NotEqual(0, code);
+        Assert.Contains("PERMISSION_DENIED", denied);
     }
 
     private static Task<(int ExitCode, string Output)> ReflectionClientAsync(int port, params string[] args) =>

@@ -1,3 +1,4 @@
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microservices.Clients;
 using Microservices.Hosting;
@@ -23,8 +24,11 @@ internal sealed class RegistryHost : IAsyncDisposable
         App = app;
         Port = port;
         Channel = GrpcChannels.Create(Address);
-        Client = new ModelRegistryClient(Channel);
+        Client = ClientOver(Channel);
     }
+
+    /// <summary>The generated client over <paramref name="channel"/>, each call with a token for the owner it names.</summary>
+    public static ModelRegistryClient ClientOver(GrpcChannel channel) => new(channel.Intercept(new OwnerTokenInterceptor()));
 
     public WebApplication App { get; }
 
@@ -43,7 +47,8 @@ internal sealed class RegistryHost : IAsyncDisposable
         string databasePath, int port, IReadOnlyDictionary<string, string?>? settings = null, Action<ServiceDefaultsOptions>? defaults = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        var all = new Dictionary<string, string?> { ["Registry:Store:Sqlite:Path"] = databasePath };
+        var all = TestTokens.Settings();
+        all["Registry:Store:Sqlite:Path"] = databasePath;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

@@ -1,3 +1,4 @@
+using Microservices.TestSupport;
 using Grpc.Core;
 using Microservices.Registry.V1;
 
@@ -7,6 +8,12 @@ namespace Microservices.Registry.Tests.Grpc;
 internal static class Rpc
 {
     public static CallOptions Timeout => new(deadline: DateTime.UtcNow.AddSeconds(30));
+
+    /// <summary>As <paramref name="owner"/> (a token with that subject), for client streams whose owner the interceptor cannot see.</summary>
+    public static CallOptions As(string owner) => new(TestTokens.As(owner), DateTime.UtcNow.AddSeconds(30));
+
+    /// <summary>As an operator (the admin role), for Backup and CheckIntegrity.</summary>
+    public static CallOptions Admin => new(TestTokens.Bearer(TestTokens.Admin()), DateTime.UtcNow.AddSeconds(30));
 
     public static RegisterModelRequest NewModel(string owner, string id, string alias = "") => new()
     {
