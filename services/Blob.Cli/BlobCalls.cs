@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microservices.Blob.Digests;
 using Microservices.Blob.V1;
+using Microservices.Clients;
 
 namespace Microservices.Blob.Cli;
 
@@ -124,26 +125,36 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata a
     private async Task<UploadStatus> SendFromAsync(string uploadId, long offset, Stream content, long size, Action<long>? progress, CancellationToken cancellationToken)
     {
         content.Seek(offset, SeekOrigin.Begin);
-        using var call = client.Upload(Options(cancellationToken));
+        using var stall = new StallGuard(StallGuard.DefaultLimit, cancellationToken);
+        using var call = client.Upload(Options(stall.Token));
         var buffer = new byte[ChunkSize];
         var first = true;
-        while (offset < size)
+        try
         {
-            var read = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - offset), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
-            await call.RequestStream.WriteAsync(new UploadRequest
+            while (offset < size)
             {
-                UploadId = first ? uploadId : "",
-                WriteOffset = offset,
-                Data = ByteString.CopyFrom(buffer, 0, read),
-                Finish = offset + read == size,
-            }, cancellationToken).ConfigureAwait(false);
-            first = false;
-            offset += read;
-            progress?.Invoke(read);
-        }
+                var read = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - offset), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
+                await call.RequestStream.WriteAsync(new UploadRequest
+                {
+                    UploadId = first ? uploadId : "",
+                    WriteOffset = offset,
+                    Data = ByteString.CopyFrom(buffer, 0, read),
+                    Finish = offset + read == size,
+                }, stall.Token).ConfigureAwait(false);
+                stall.Progressed();
+                first = false;
+                offset += read;
+                progress?.Invoke(read);
+            }
 
-        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-        return await call.ResponseAsync.ConfigureAwait(false);
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            return await call.ResponseAsync.ConfigureAwait(false);
+        }
+        catch (Exception) when (stall.Stalled)
+        {
+            // A broken call like any other: the caller asks where the upload stands and resumes.
+            throw stall.Error("Upload");
+        }
     }
 
     /// <summary>
@@ -153,13 +164,15 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata a
     /// </summary>
     public async Task<TraceChunk.Types.Summary> OffloadTraceAsync(Stream trace, Stream slim, TraceChunk.Types.Header header, CancellationToken cancellationToken)
     {
-        using var call = client.OffloadTrace(Options(cancellationToken));
+        using var stall = new StallGuard(StallGuard.DefaultLimit, cancellationToken);
+        using var call = client.OffloadTrace(Options(stall.Token));
         var send = SendAsync();
         TraceChunk.Types.Summary? summary = null;
         try
         {
-            while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            while (await call.ResponseStream.MoveNext(stall.Token).ConfigureAwait(false))
             {
+                stall.Progressed();
                 var message = call.ResponseStream.Current;
                 if (message.KindCase == TraceChunk.KindOneofCase.Data)
                 {
@@ -170,6 +183,11 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata a
                     summary = message.Summary;
                 }
             }
+        }
+        catch (Exception) when (stall.Stalled)
+        {
+            await send.ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            throw stall.Error("OffloadTrace");
         }
         catch
         {
@@ -183,12 +201,13 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata a
 
         async Task SendAsync()
         {
-            await call.RequestStream.WriteAsync(new TraceChunk { Header = header }, cancellationToken).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(new TraceChunk { Header = header }, stall.Token).ConfigureAwait(false);
             var buffer = new byte[ChunkSize];
             int read;
             while ((read = await trace.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                await call.RequestStream.WriteAsync(new TraceChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken).ConfigureAwait(false);
+                await call.RequestStream.WriteAsync(new TraceChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, stall.Token).ConfigureAwait(false);
+                stall.Progressed();
             }
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);

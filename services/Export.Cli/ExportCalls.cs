@@ -90,17 +90,26 @@ internal sealed class ExportCalls(GrpcChannel channel, string? token, TimeSpan t
     /// <summary>Streams an archive in 1 MiB chunks (the contract's recommendation). Not resumable: the contract has no offset for uploads.</summary>
     public async Task<UploadArchiveResponse> UploadArchiveAsync(Stream archive, Action<long>? progress, CancellationToken cancellationToken)
     {
-        using var call = _client.UploadArchive(Streaming(cancellationToken));
+        using var stall = new StallGuard(StallGuard.DefaultLimit, cancellationToken);
+        using var call = _client.UploadArchive(Streaming(stall.Token));
         var buffer = new byte[UploadChunkSize];
-        int read;
-        while ((read = await archive.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken)) > 0)
+        try
         {
-            await call.RequestStream.WriteAsync(new UploadArchiveRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
-            progress?.Invoke(read);
-        }
+            int read;
+            while ((read = await archive.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken)) > 0)
+            {
+                await call.RequestStream.WriteAsync(new UploadArchiveRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, stall.Token);
+                stall.Progressed();
+                progress?.Invoke(read);
+            }
 
-        await call.RequestStream.CompleteAsync();
-        return await call.ResponseAsync;
+            await call.RequestStream.CompleteAsync();
+            return await call.ResponseAsync;
+        }
+        catch (Exception) when (stall.Stalled)
+        {
+            throw stall.Error("UploadArchive");
+        }
     }
 
     public void Dispose() => channel.Dispose();

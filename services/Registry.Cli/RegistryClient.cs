@@ -67,10 +67,12 @@ internal sealed class RegistryClient(GrpcChannel channel, string owner, string? 
         using var call = _client.ImportModelList(Options(cancellationToken));
         var buffer = new byte[64 * 1024];
         var first = true;
+        var offset = 0L;
         int read;
         while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0 || first)
         {
-            var message = new ImportModelListRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) };
+            var message = new ImportModelListRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read), Offset = offset };
+            offset += read;
             if (first)
             {
                 message.Owner = owner;

@@ -71,7 +71,7 @@ internal sealed class Seeder(BlobService.BlobServiceClient blobs, ModelRegistry.
         using var call = registry.ImportModels(auth.Headers(owner));
         for (var start = 0; start < count; start += 500)
         {
-            var message = new ImportModelsRequest { Owner = start == 0 ? owner : "" };
+            var message = new ImportModelsRequest { Owner = start == 0 ? owner : "", Offset = start };
             for (var i = start; i < Math.Min(count, start + 500); i++)
             {
                 var repo = $"org{i % 37}/repo{i % 211}";

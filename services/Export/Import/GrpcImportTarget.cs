@@ -40,12 +40,14 @@ internal sealed class GrpcImportTarget(
         using var call = registry.ImportModels(As(job), deadline: DateTime.UtcNow.AddMinutes(30), cancellationToken: cancellationToken);
         var first = new ImportModelsRequest { Owner = job.Owner, DryRun = dryRun };
         var sentFirst = false;
+        var sentModels = 0L;
         await foreach (var page in pages.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             foreach (var batch in page.Chunk(ModelsPerMessage))
             {
-                var message = sentFirst ? new ImportModelsRequest() : first;
+                var message = sentFirst ? new ImportModelsRequest { Offset = sentModels } : first;
                 message.Models.AddRange(batch.Select(line => Json.Parse<Model>(line)));
+                sentModels += batch.Length;
                 await SendAsync(call, () => call.RequestStream.WriteAsync(message, cancellationToken), cancellationToken).ConfigureAwait(false);
                 sentFirst = true;
             }

@@ -1,5 +1,5 @@
-using Google.Protobuf;
 using Grpc.Core;
+using Microservices.Registry.Models;
 using Microservices.Registry.V1;
 
 namespace Microservices.Registry.Grpc;
@@ -9,10 +9,18 @@ namespace Microservices.Registry.Grpc;
 /// (and bounds) the file the same way whether it comes over gRPC or from disk. Nothing is
 /// buffered here beyond the current chunk.
 /// </summary>
-internal sealed class ImportChunkStream(ByteString first, IAsyncStreamReader<ImportModelListRequest> rest) : Stream
+internal sealed class ImportChunkStream : Stream
 {
-    private ReadOnlyMemory<byte> _current = first.Memory;
+    private readonly IAsyncStreamReader<ImportModelListRequest> _rest;
+    private ReadOnlyMemory<byte> _current;
+    private long _received;
     private bool _done;
+
+    public ImportChunkStream(ImportModelListRequest first, IAsyncStreamReader<ImportModelListRequest> rest)
+    {
+        _rest = rest;
+        Accept(first);
+    }
 
     public override bool CanRead => true;
 
@@ -32,19 +40,33 @@ internal sealed class ImportChunkStream(ByteString first, IAsyncStreamReader<Imp
     {
         while (_current.IsEmpty)
         {
-            if (_done || !await rest.MoveNext(cancellationToken))
+            if (_done || !await _rest.MoveNext(cancellationToken))
             {
                 _done = true;
                 return 0;
             }
 
-            _current = rest.Current.Chunk.Memory;
+            Accept(_rest.Current);
         }
 
         var count = Math.Min(buffer.Length, _current.Length);
         _current[..count].CopyTo(buffer);
         _current = _current[count..];
         return count;
+    }
+
+    /// <summary>A message must say where its chunk starts: one that does not follow on is a stream that lost messages.</summary>
+    private void Accept(ImportModelListRequest message)
+    {
+        if (message.Offset != _received)
+        {
+            throw RegistryException.InvalidArgument(
+                "offset",
+                $"this message's chunk starts at {message.Offset}, but {_received} bytes came before it; a stream without its first messages is refused (nothing was imported)");
+        }
+
+        _current = message.Chunk.Memory;
+        _received += message.Chunk.Length;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

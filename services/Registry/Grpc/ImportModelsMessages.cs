@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Microservices.Registry.Import;
+using Microservices.Registry.Models;
 using Microservices.Registry.V1;
 
 namespace Microservices.Registry.Grpc;
@@ -19,6 +20,14 @@ internal static class ImportModelsMessages
         var message = first;
         while (true)
         {
+            if (message.Offset != index)
+            {
+                // A stream without its first messages must not be imported from the rest (nor lose its dry_run).
+                throw RegistryException.InvalidArgument(
+                    "offset",
+                    $"this message's models start at {message.Offset}, but {index} came before it; a stream without its first messages is refused (nothing was imported)");
+            }
+
             // Before mapping: a message over the limit is refused for its size, not for a bad model in it.
             ModelImportLimits.EnsureMessageSize(message.Models.Count);
             var batch = new List<ModelToImport>(message.Models.Count);

@@ -68,7 +68,7 @@ internal sealed class ModelRegistryService(Registry.ModelRegistry registry) : V1
         }
 
         var first = requestStream.Current;
-        await using var content = new ImportChunkStream(first.Chunk, requestStream);
+        await using var content = new ImportChunkStream(first, requestStream);
         var report = await registry.ImportModelListAsync(Writer(context, first.Owner), content, first.Mode.ToDomain(), ct);
         return report.ToProto();
     }, context);

@@ -96,23 +96,21 @@ public sealed partial class SecretLeakTests
     private static string SpanText(ExportSystem system)
     {
         var text = new StringBuilder();
-        lock (system.Spans)
+        // A copy: the exporters may still be adding spans of the run's last calls.
+        foreach (var span in SpanQueries.Snapshot(system))
         {
-            foreach (var span in system.Spans)
+            text.Append(span.DisplayName).Append(' ').Append(span.StatusDescription).Append('\n');
+            foreach (var tag in span.TagObjects)
             {
-                text.Append(span.DisplayName).Append(' ').Append(span.StatusDescription).Append('\n');
-                foreach (var tag in span.TagObjects)
+                text.Append(tag.Key).Append('=').Append(tag.Value).Append('\n');
+            }
+
+            foreach (var e in span.Events)
+            {
+                text.Append(e.Name).Append('\n');
+                foreach (var tag in e.Tags)
                 {
                     text.Append(tag.Key).Append('=').Append(tag.Value).Append('\n');
-                }
-
-                foreach (var e in span.Events)
-                {
-                    text.Append(e.Name).Append('\n');
-                    foreach (var tag in e.Tags)
-                    {
-                        text.Append(tag.Key).Append('=').Append(tag.Value).Append('\n');
-                    }
                 }
             }
         }

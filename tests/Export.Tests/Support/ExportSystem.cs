@@ -231,14 +231,6 @@ internal sealed class ExportSystem : IAsyncDisposable
         await StopAsync(replica);
     }
 
-    /// <summary>The spans of one trace.</summary>
-    public IReadOnlyList<Activity> Trace(ActivityTraceId traceId)
-    {
-        lock (Spans)
-        {
-            return [.. Spans.Where(s => s.TraceId == traceId)];
-        }
-    }
 
     private WebApplicationBuilder Builder(Dictionary<string, string?> settings)
     {

@@ -124,6 +124,39 @@ public sealed class HandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImportModelList_refuses_a_stream_without_its_first_chunk_and_imports_nothing()
+    {
+        // What the server sees when a transport re-sends the call without its start: a later chunk first.
+        var file = "huggingface.co/a/b/one.gguf a/b main one.yaml one READY\ncortex.so/two cortexso/two main two.yaml two RUNNING\n"u8.ToArray();
+        var e = await RefusedAsync(new ImportModelListRequest { Chunk = ByteString.CopyFrom(file, 58, file.Length - 58), Offset = 58 });
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("offset: this message's chunk starts at 58, but 0 bytes came before it", e.Status.Detail);
+
+        // A chunk that overlaps (or skips) the one before it is refused the same way.
+        e = await RefusedAsync(
+            new ImportModelListRequest { Owner = "alice", Chunk = ByteString.CopyFrom(file, 0, 58) },
+            new ImportModelListRequest { Chunk = ByteString.CopyFrom(file, 50, file.Length - 50), Offset = 50 });
+        Assert.StartsWith("offset: this message's chunk starts at 50, but 58 bytes came before it", e.Status.Detail);
+        Assert.Empty((await Client.ListAsync(new ListModelsRequest { Owner = "alice" }, Rpc.Timeout)).Models);
+
+        async Task<RpcException> RefusedAsync(params ImportModelListRequest[] messages)
+        {
+            using var call = Client.ImportModelList(Rpc.Timeout);
+            await ServerEndedWrite.IgnoringRefusalAsync(async () =>
+            {
+                foreach (var message in messages)
+                {
+                    await call.RequestStream.WriteAsync(message);
+                }
+
+                await call.RequestStream.CompleteAsync();
+            });
+
+            return await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        }
+    }
+
+    [Fact]
     public async Task ImportModelList_reads_the_chunks_and_reports_each_bad_line()
     {
         var file = "huggingface.co/a/b/one.gguf a/b main one.yaml one READY\n\nbad line\ncortex.so/two cortexso/two main two.yaml two RUNNING\n"u8.ToArray();
@@ -131,7 +164,7 @@ public sealed class HandlerTests : IAsyncLifetime
         await call.RequestStream.WriteAsync(new ImportModelListRequest { Owner = "alice", Mode = ImportMode.BestEffort, Chunk = ByteString.CopyFrom(file, 0, 10) });
         for (var offset = 10; offset < file.Length; offset += 7)
         {
-            await call.RequestStream.WriteAsync(new ImportModelListRequest { Chunk = ByteString.CopyFrom(file, offset, Math.Min(7, file.Length - offset)) });
+            await call.RequestStream.WriteAsync(new ImportModelListRequest { Chunk = ByteString.CopyFrom(file, offset, Math.Min(7, file.Length - offset)), Offset = offset });
         }
 
         await call.RequestStream.CompleteAsync();

@@ -38,10 +38,12 @@ public abstract class ImportModelsRpcTests : IAsyncLifetime
     {
         using var call = Client.ImportModels(Rpc.As(owner));
         var first = true;
+        var offset = 0;
         foreach (var models in messages)
         {
-            var request = first ? new ImportModelsRequest { Owner = owner, DryRun = dryRun } : new ImportModelsRequest();
+            var request = first ? new ImportModelsRequest { Owner = owner, DryRun = dryRun } : new ImportModelsRequest { Offset = offset };
             request.Models.AddRange(models);
+            offset += request.Models.Count;
             await call.RequestStream.WriteAsync(request);
             first = false;
         }
@@ -57,10 +59,12 @@ public abstract class ImportModelsRpcTests : IAsyncLifetime
         await ServerEndedWrite.IgnoringRefusalAsync(async () =>
         {
             var first = true;
+            var offset = 0;
             foreach (var models in messages)
             {
-                var request = first ? new ImportModelsRequest { Owner = owner } : new ImportModelsRequest();
+                var request = first ? new ImportModelsRequest { Owner = owner } : new ImportModelsRequest { Offset = offset };
                 request.Models.AddRange(models);
+                offset += request.Models.Count;
                 await call.RequestStream.WriteAsync(request);
                 first = false;
             }
@@ -197,6 +201,56 @@ public abstract class ImportModelsRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stream_without_its_first_message_is_refused_and_writes_nothing()
+    {
+        // What the server sees when a transport re-sends the call without its start: the second
+        // message first, with no dry_run. It must not be imported from there.
+        using var call = Client.ImportModels(Rpc.As("alice"));
+        var second = new ImportModelsRequest { Offset = 1 };
+        second.Models.Add(Archived("org/b.gguf"));
+        await ServerEndedWrite.IgnoringRefusalAsync(async () =>
+        {
+            await call.RequestStream.WriteAsync(second);
+            await call.RequestStream.CompleteAsync();
+        });
+
+        var e = await Rpc.FailsAsync(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("offset: this message's models start at 1, but 0 came before it", e.Status.Detail);
+        Assert.Empty(await ListAsync("alice"));
+    }
+
+    [Fact]
+    public async Task A_message_whose_offset_does_not_follow_on_is_refused_and_nothing_is_written()
+    {
+        var e = await RefusedWithOffsetsAsync([0, 0]);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("offset: this message's models start at 0, but 1 came before it", e.Status.Detail);
+
+        e = await RefusedWithOffsetsAsync([0, 2]);
+        Assert.StartsWith("offset: this message's models start at 2, but 1 came before it", e.Status.Detail);
+        Assert.Empty(await ListAsync("alice"));
+
+        async Task<RpcException> RefusedWithOffsetsAsync(long[] offsets)
+        {
+            using var call = Client.ImportModels(Rpc.As("alice"));
+            await ServerEndedWrite.IgnoringRefusalAsync(async () =>
+            {
+                for (var i = 0; i < offsets.Length; i++)
+                {
+                    var request = new ImportModelsRequest { Owner = i == 0 ? "alice" : "", Offset = offsets[i] };
+                    request.Models.Add(Archived($"org/m{i}.gguf"));
+                    await call.RequestStream.WriteAsync(request);
+                }
+
+                await call.RequestStream.CompleteAsync();
+            });
+
+            return await Rpc.FailsAsync(() => call.ResponseAsync);
+        }
+    }
+
+    [Fact]
     public async Task A_call_cancelled_midway_writes_nothing()
     {
         using var cancel = new CancellationTokenSource();
@@ -205,7 +259,7 @@ public abstract class ImportModelsRpcTests : IAsyncLifetime
             var first = new ImportModelsRequest { Owner = "alice" };
             first.Models.AddRange(Enumerable.Range(0, 500).Select(i => Archived($"org/m{i}.gguf")));
             await call.RequestStream.WriteAsync(first);
-            var second = new ImportModelsRequest();
+            var second = new ImportModelsRequest { Offset = 500 };
             second.Models.Add(Archived("org/last.gguf"));
             await call.RequestStream.WriteAsync(second);
             await cancel.CancelAsync();

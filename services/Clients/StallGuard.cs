@@ -1,0 +1,45 @@
+using System.Globalization;
+using Grpc.Core;
+
+namespace Microservices.Clients;
+
+/// <summary>
+/// Cancels a long client stream that stops making progress. A deadline would have to fit the
+/// largest upload; this fits any size and still ends a call the transport left waiting (the
+/// README's "give every client stream a deadline": a stream re-sent without its body waits for
+/// ever otherwise). Call <see cref="Progressed"/> after each message written or read.
+/// </summary>
+public sealed class StallGuard : IDisposable
+{
+    /// <summary>Long enough for a server finishing a large upload (hashing, storing) after the last message.</summary>
+    public static readonly TimeSpan DefaultLimit = TimeSpan.FromMinutes(2);
+
+    private readonly CancellationTokenSource _source;
+    private readonly CancellationToken _caller;
+
+    public StallGuard(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, TimeSpan.Zero);
+        Limit = limit;
+        _caller = cancellationToken;
+        _source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _source.CancelAfter(limit);
+    }
+
+    public TimeSpan Limit { get; }
+
+    /// <summary>For the call's options: cancelled by the caller or by a stall.</summary>
+    public CancellationToken Token => _source.Token;
+
+    /// <summary>The guard, not the caller, ended the call.</summary>
+    public bool Stalled => _source.IsCancellationRequested && !_caller.IsCancellationRequested;
+
+    public void Progressed() => _source.CancelAfter(Limit);
+
+    /// <summary>What to report for a call this guard ended: DEADLINE_EXCEEDED naming the call and the limit.</summary>
+    public RpcException Error(string call) => new(new Status(
+        StatusCode.DeadlineExceeded,
+        string.Create(CultureInfo.InvariantCulture, $"{call} made no progress for {Limit.TotalSeconds:0.###} s")));
+
+    public void Dispose() => _source.Dispose();
+}
