@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microservices.Hosting.Tests.Support;
+using Microservices.TestSupport;
 using Microservices.Testing.V1;
 using OpenTelemetry;
 using OpenTelemetry.Trace;

@@ -78,7 +78,7 @@ internal sealed class ExportSystem : IAsyncDisposable
     /// Every finished span in this process: the export host's in-memory exporter hears every
     /// ActivitySource here, registry's and blob's server spans included.
     /// </summary>
-    public List<Activity> Spans { get; } = [];
+    public SpanList Spans { get; } = [];
 
     public WebApplication ExportHost => _exportReplicas[0];
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Microservices.Export.Tests.Support;
 
-/// <summary>Reads <see cref="ExportSystem.Spans"/> while exporters may still be adding to it.</summary>
+/// <summary>Queries over <see cref="ExportSystem.Spans"/>.</summary>
 internal static class SpanQueries
 {
     public const string RegistryService = "microservices.registry.v1.ModelRegistry";
@@ -12,26 +12,8 @@ internal static class SpanQueries
     /// Every span once: each export replica has its own tracer provider, and each hears every span
     /// of the process, so with two replicas a span is exported twice.
     /// </summary>
-    public static IReadOnlyList<Activity> Snapshot(ExportSystem system)
-    {
-        // The in-memory exporter adds without taking the list's lock: copy again if a copy tore.
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                Activity[] copy;
-                lock (system.Spans)
-                {
-                    copy = [.. system.Spans];
-                }
-
-                return [.. copy.Where(s => s is not null).DistinctBy(s => s.SpanId)];
-            }
-            catch (ArgumentException) when (attempt < 10)
-            {
-            }
-        }
-    }
+    public static IReadOnlyList<Activity> Snapshot(ExportSystem system) =>
+        [.. system.Spans.Snapshot().DistinctBy(s => s.SpanId)];
 
     /// <summary>
     /// The gRPC service of a client or server span. Client spans are named "pkg.Service/Method"

@@ -19,7 +19,7 @@ public sealed class TelemetryTests(PostgresServer postgres) : IAsyncLifetime
     private const string RedisSourceName = "OpenTelemetry.Instrumentation.StackExchangeRedis";
 
     private readonly TempDirectory _directory = new();
-    private readonly List<Activity> _exported = [];
+    private readonly SpanList _exported = [];
     private RedisServer _redis = null!;
 
     public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
@@ -81,11 +81,7 @@ public sealed class TelemetryTests(PostgresServer postgres) : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            List<Activity> trace;
-            lock (_exported)
-            {
-                trace = _exported.Where(s => s.TraceId == traceId).ToList();
-            }
+            var trace = _exported.Snapshot().Where(s => s.TraceId == traceId).ToList();
 
             var root = trace.SingleOrDefault(s => s.Source == Caller);
             var client = trace.SingleOrDefault(s => s.Kind == ActivityKind.Client && IsGet(s));

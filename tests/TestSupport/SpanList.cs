@@ -1,13 +1,13 @@
 using System.Collections.ObjectModel;
 using System.Diagnostics;
 
-namespace Microservices.Hosting.Tests.Support;
+namespace Microservices.TestSupport;
 
 /// <summary>
 /// The collection the in-memory exporter fills, safe to read while server spans are still being
 /// exported (a server span ends after its response has reached the client).
 /// </summary>
-internal sealed class SpanList : Collection<Activity>
+public sealed class SpanList : Collection<Activity>
 {
     public IReadOnlyList<Activity> Snapshot()
     {
