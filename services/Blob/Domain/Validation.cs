@@ -1,11 +1,11 @@
 using Microservices.Blob.Digests;
+using Microservices.Hosting.Security;
 
 namespace Microservices.Blob.Domain;
 
 /// <summary>Input rules shared by every entry point (gRPC, gateway, trace offload).</summary>
 internal static class Validation
 {
-    public const int MaxOwnerLength = 128;
     public const int MaxIdLength = 256;
 
     public static string Owner(string? owner)
@@ -15,9 +15,9 @@ internal static class Validation
             throw new BlobException(BlobErrorKind.Unauthenticated, "the caller has no owner (the token's subject is empty)");
         }
 
-        if (owner.Length > MaxOwnerLength || owner[0] == '.' || owner.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@')))
+        if (!OwnerNames.IsValid(owner))
         {
-            throw new BlobException(BlobErrorKind.Unauthenticated, $"an owner (the token's subject) must be 1..{MaxOwnerLength} characters of [A-Za-z0-9._@-] not starting with '.'");
+            throw new BlobException(BlobErrorKind.Unauthenticated, $"an owner (the token's subject) must be {OwnerNames.Rule}");
         }
 
         return owner;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.S3;
 using Google.Protobuf;
@@ -17,7 +16,7 @@ using JobKind = Microservices.Export.Jobs.JobKind;
 namespace Microservices.Export.Grpc;
 
 /// <summary>The contract's handler: reads the owner and arguments, calls the domain, maps errors to statuses.</summary>
-internal sealed partial class ExportGrpcService(ExportJobs jobs, ArchiveUploads uploads, ExportSigningKey signingKey, ExportOptions options) : ExportService.ExportServiceBase
+internal sealed class ExportGrpcService(ExportJobs jobs, ArchiveUploads uploads, ExportSigningKey signingKey, ExportOptions options) : ExportService.ExportServiceBase
 {
     private const int DownloadChunk = 1024 * 1024;
 
@@ -121,13 +120,10 @@ internal sealed partial class ExportGrpcService(ExportJobs jobs, ArchiveUploads 
     private static string Owner(ServerCallContext context)
     {
         var owner = context.Caller().Subject;
-        return OwnerPattern().IsMatch(owner)
+        return OwnerNames.IsValid(owner)
             ? owner
-            : throw new RpcException(new Status(StatusCode.Unauthenticated, "the token's subject (the owner) must be 1..128 characters of [A-Za-z0-9._@-] not starting with '.'."));
+            : throw new RpcException(new Status(StatusCode.Unauthenticated, $"the token's subject (the owner) must be {OwnerNames.Rule}."));
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_@-][A-Za-z0-9._@-]{0,127}$")]
-    private static partial Regex OwnerPattern();
 
     /// <summary>
     /// expires_in as a TimeSpan, null when unset or zero (the default). Checked first: ToTimeSpan throws

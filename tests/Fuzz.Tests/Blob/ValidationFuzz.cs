@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microservices.Blob.Digests;
 using Microservices.Blob.Domain;
+using Microservices.Hosting.Security;
 
 namespace Microservices.Fuzz.Tests.Blob;
 
@@ -43,7 +44,7 @@ public sealed class ValidationFuzz
             Accepts(() => Validation.Owner(text), owner =>
             {
                 Assert.Same(text, owner);
-                Assert.InRange(owner.Length, 1, Validation.MaxOwnerLength);
+                Assert.InRange(owner.Length, 1, OwnerNames.MaxLength);
                 Assert.DoesNotContain(owner, c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@'));
                 Assert.NotEqual('.', owner[0]);
             });
