@@ -239,6 +239,12 @@ public sealed class RpcStatusTests(RpcStatusFixture fixture) : IClassFixture<Rpc
         Assert.Equal(TimeSpan.FromHours(24), System.ExportService<ExportOptions>().Window);
     }
 
+    [Fact]
+    public void A_finished_export_is_kept_7_days_by_default()
+    {
+        Assert.Equal(TimeSpan.FromDays(7), System.ExportService<ExportOptions>().Lifetime);
+    }
+
     [Theory]
     [InlineData(7 * 24 * 3600 + 1)]
     [InlineData(30 * 24 * 3600)]

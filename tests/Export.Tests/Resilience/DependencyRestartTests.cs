@@ -12,7 +12,8 @@ public sealed class DependencyRestartTests(ITestOutputHelper output)
     [Fact]
     public async Task An_export_completes_whole_when_registry_blob_and_S3_each_restart_while_it_runs()
     {
-        await using var system = await ExportSystem.StartAsync(new() { ["Export:PartSize"] = "5242880" });
+        var logs = new CapturedLogs();
+        await using var system = await ExportSystem.StartAsync(new() { ["Export:PartSize"] = "5242880" }, logs: logs);
         await Seed.ModelsAsync(system, "alice", 20);
         var random = new Random(40);
         var blobs = await Seed.BlobsAsync(system, "alice", Enumerable.Range(0, 40).Select(_ => random.Next(1024 * 1024, 2 * 1024 * 1024)), seed: 3);
@@ -44,5 +45,12 @@ public sealed class DependencyRestartTests(ITestOutputHelper output)
         Assert.Equal(40, job.Archive.Blobs);
         Assert.Equal(0, job.Takeovers);
         await ArchiveChecks.VerifiedWithBlobsAsync(system.Export, "alice", started.ExportId, blobs);
+
+        // An operator reading the logs finds each retry under the job it belongs to.
+        Assert.Contains(logs.Lines, l => l.Contains($"Starting export job {started.ExportId}", StringComparison.Ordinal));
+        foreach (var dependency in new[] { "registry", "blob", "s3" })
+        {
+            Assert.Contains(logs.Lines, l => l.Contains($"Retrying a call to {dependency} for job {started.ExportId} ", StringComparison.Ordinal));
+        }
     }
 }
