@@ -57,8 +57,9 @@ internal sealed class BlobStore(
 
     /// <summary>
     /// RESOURCE_EXHAUSTED when <paramref name="owner"/> holding <paramref name="size"/> more bytes
-    /// would go over Blob:Limits:OwnerQuotaBytes (0: no quota). Checked before anything is
-    /// committed; two concurrent puts may each pass and together overshoot by one blob.
+    /// would go over Blob:Limits:OwnerQuotaBytes (0: no quota). An early refusal, before any bytes
+    /// are received or stored; the index checks again where the blob is recorded, so concurrent
+    /// puts that all pass here cannot pass the quota together.
     /// </summary>
     public async Task CheckQuotaAsync(string owner, long size, CancellationToken cancellationToken)
     {
@@ -70,10 +71,12 @@ internal sealed class BlobStore(
         var usage = await index.UsageAsync(owner, cancellationToken).ConfigureAwait(false);
         if (usage + size > ownerQuotaBytes)
         {
-            throw new BlobException(BlobErrorKind.ResourceExhausted,
-                $"storage quota: {owner} holds {usage} bytes, this blob adds {size}, over Blob:Limits:OwnerQuotaBytes ({ownerQuotaBytes})");
+            throw OverQuota(owner, usage, size);
         }
     }
+
+    private BlobException OverQuota(string owner, long usage, long size) => new(BlobErrorKind.ResourceExhausted,
+        $"storage quota: {owner} holds {usage} bytes, this blob adds {size}, over Blob:Limits:OwnerQuotaBytes ({ownerQuotaBytes})");
 
     /// <summary>A size mismatch or a hash mismatch rejects the bytes; nothing of them is kept.</summary>
     public static void Verify(BlobDigest expected, BlobDigest actual)
@@ -130,7 +133,11 @@ internal sealed class BlobStore(
                 BlobMetrics.DedupHits.Add(1);
             }
 
-            await index.AddBlobAsync(owner, stored, sensitive, labels, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (await index.AddBlobAsync(owner, stored, sensitive, labels, ownerQuotaBytes, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } usage)
+            {
+                // Another put of the owner's took the room since the early check; the stored bytes are left for collection.
+                throw OverQuota(owner, usage, digest.Size);
+            }
         }
 
         await metadata.InvalidateAsync(owner, digest.Hash, cancellationToken).ConfigureAwait(false);

@@ -17,14 +17,21 @@ internal interface IBlobIndex
 
     Task<BlobRecord?> GetBlobAsync(string owner, string hash, CancellationToken cancellationToken);
 
-    /// <summary>The hashes among <paramref name="hashes"/> the owner has, with their sizes.</summary>
     /// <summary>The original bytes of every blob the owner holds (what Blob:Limits:OwnerQuotaBytes counts).</summary>
     Task<long> UsageAsync(string owner, CancellationToken cancellationToken);
 
+    /// <summary>The hashes among <paramref name="hashes"/> the owner has, with their sizes.</summary>
     Task<IReadOnlyDictionary<string, long>> OwnedAsync(string owner, IReadOnlyCollection<string> hashes, CancellationToken cancellationToken);
 
-    /// <summary>Records the object (if new) and the owner's blob (if new; the first upload's settings win).</summary>
-    Task AddBlobAsync(string owner, StoredObject stored, bool sensitive, IReadOnlyDictionary<string, string> labels, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records the object (if new) and the owner's blob (if new; the first upload's settings win).
+    /// With a quota (<paramref name="quotaBytes"/> over 0), a new blob that would take the owner's
+    /// bytes over it is not recorded, checked in the same transaction as the write, so concurrent
+    /// puts of one owner (on any replica) cannot pass it together. Returns null when the blob is
+    /// the owner's, else the owner's usage that refused it; the object row stays, unclaimed, and
+    /// the next collection removes it and its bytes.
+    /// </summary>
+    Task<long?> AddBlobAsync(string owner, StoredObject stored, bool sensitive, IReadOnlyDictionary<string, string> labels, long quotaBytes, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
     /// Adds references to blobs the owner has; returns how many were new. Each blob's row is

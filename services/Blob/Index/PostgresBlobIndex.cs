@@ -25,6 +25,9 @@ internal sealed class PostgresBlobIndex : IBlobIndex, IAsyncDisposable
     // resolved by PostgreSQL aborting one; both are safe to run again from the start.
     private const int Attempts = 4;
 
+    // The (int, int) advisory lock space, apart from the objects' one-key locks: ASCII "BLOB".
+    private const int QuotaLockSpace = 0x424C4F42;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly NpgsqlDataSource _lockSource;
 
@@ -118,7 +121,7 @@ internal sealed class PostgresBlobIndex : IBlobIndex, IAsyncDisposable
         return owned;
     }
 
-    public Task AddBlobAsync(string owner, StoredObject stored, bool sensitive, IReadOnlyDictionary<string, string> labels, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<long?> AddBlobAsync(string owner, StoredObject stored, bool sensitive, IReadOnlyDictionary<string, string> labels, long quotaBytes, DateTimeOffset now, CancellationToken cancellationToken) =>
         InTransactionAsync(async (connection, transaction) =>
         {
             await using (var command = new NpgsqlCommand("""
@@ -139,6 +142,11 @@ internal sealed class PostgresBlobIndex : IBlobIndex, IAsyncDisposable
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            if (quotaBytes > 0 && await OverQuotaAsync(connection, transaction, owner, stored.Digest, quotaBytes, cancellationToken).ConfigureAwait(false) is { } held)
+            {
+                return (long?)held;
+            }
+
             // A new blob starts unreferenced: the grace period gives its first reference time to arrive.
             await using (var command = new NpgsqlCommand("""
                 INSERT INTO blob_blobs (owner, hash, size, object_key, sensitive, labels, created_at, unreferenced_since)
@@ -155,8 +163,32 @@ internal sealed class PostgresBlobIndex : IBlobIndex, IAsyncDisposable
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return 0;
+            return null;
         }, cancellationToken);
+
+    /// <summary>
+    /// The owner's usage when a new blob of <paramref name="digest"/> would take it over the quota;
+    /// null otherwise (or when the owner holds it). Under read committed two writers would both read
+    /// the old sum, so the owner's transaction lock (held to commit) makes them take turns.
+    /// </summary>
+    private static async Task<long?> OverQuotaAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string owner, BlobDigest digest, long quotaBytes, CancellationToken cancellationToken)
+    {
+        await using (var serialize = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@space, hashtext(@o))", connection, transaction))
+        {
+            serialize.Parameters.AddWithValue("space", QuotaLockSpace);
+            serialize.Parameters.AddWithValue("o", owner);
+            await serialize.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var usage = new NpgsqlCommand(
+            "SELECT COALESCE(SUM(size), 0)::bigint, COALESCE(bool_or(hash = @h), false) FROM blob_blobs WHERE owner = @o", connection, transaction);
+        usage.Parameters.AddWithValue("o", owner);
+        usage.Parameters.AddWithValue("h", digest.Hash);
+        await using var reader = await usage.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var (held, owned) = (reader.GetInt64(0), reader.GetBoolean(1));
+        return !owned && held + digest.Size > quotaBytes ? held : null;
+    }
 
     public Task<int> AddReferencesAsync(string owner, IReadOnlyList<(string TraceId, string EventId, BlobDigest Digest)> references, DateTimeOffset now, CancellationToken cancellationToken) =>
         InTransactionAsync(async (connection, transaction) =>

@@ -129,9 +129,10 @@ internal sealed class SqliteBlobIndex : IBlobIndex
         return owned;
     }
 
-    public async Task AddBlobAsync(string owner, StoredObject stored, bool sensitive, IReadOnlyDictionary<string, string> labels, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<long?> AddBlobAsync(string owner, StoredObject stored, bool sensitive, IReadOnlyDictionary<string, string> labels, long quotaBytes, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Microsoft.Data.Sqlite begins IMMEDIATE: the write lock comes first, so no other writer runs between the quota read below and the insert.
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, """
             INSERT OR IGNORE INTO objects (object_key, hash, size, stored_size, media_type, width, height, compression, key_id, created_at)
@@ -139,6 +140,12 @@ internal sealed class SqliteBlobIndex : IBlobIndex
             """, cancellationToken,
             ("$k", stored.Key), ("$h", stored.Digest.Hash), ("$s", stored.Digest.Size), ("$ss", stored.StoredSize), ("$m", stored.MediaType),
             ("$w", stored.Width), ("$ht", stored.Height), ("$c", (int)stored.Compression), ("$key", stored.KeyId), ("$t", stored.CreatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        if (quotaBytes > 0 && await OverQuotaAsync(connection, transaction, owner, stored.Digest, quotaBytes, cancellationToken).ConfigureAwait(false) is { } held)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return held;
+        }
+
         // A new blob starts unreferenced: the grace period gives its first reference time to arrive.
         await ExecuteAsync(connection, transaction, """
             INSERT OR IGNORE INTO blobs (owner, hash, size, object_key, sensitive, labels, created_at, unreferenced_since)
@@ -147,6 +154,17 @@ internal sealed class SqliteBlobIndex : IBlobIndex
             ("$o", owner), ("$h", stored.Digest.Hash), ("$s", stored.Digest.Size), ("$k", stored.Key), ("$sens", sensitive ? 1 : 0),
             ("$l", JsonSerializer.Serialize(labels)), ("$t", now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>The owner's usage when a new blob of <paramref name="digest"/> would take it over the quota; null otherwise (or when the owner holds it).</summary>
+    private static async Task<long?> OverQuotaAsync(SqliteConnection connection, SqliteTransaction transaction, string owner, BlobDigest digest, long quotaBytes, CancellationToken cancellationToken)
+    {
+        await using var usage = Command(connection, transaction, "SELECT COALESCE(SUM(size), 0), COALESCE(MAX(hash = $h), 0) FROM blobs WHERE owner = $o", ("$o", owner), ("$h", digest.Hash));
+        await using var reader = await usage.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var (held, owned) = (reader.GetInt64(0), reader.GetInt64(1) == 1);
+        return !owned && held + digest.Size > quotaBytes ? held : null;
     }
 
     public async Task<int> AddReferencesAsync(string owner, IReadOnlyList<(string TraceId, string EventId, BlobDigest Digest)> references, DateTimeOffset now, CancellationToken cancellationToken)

@@ -36,8 +36,8 @@ public abstract class BlobIndexContract : IAsyncLifetime
     {
         var digest = Digest(1);
         var stored = Object(digest, "shared/a", keyId: null);
-        await _index.AddBlobAsync("alice", stored, sensitive: false, new Dictionary<string, string> { ["k"] = "first" }, T0, default);
-        await _index.AddBlobAsync("alice", stored with { MediaType = "text/plain" }, sensitive: true, new Dictionary<string, string> { ["k"] = "second" }, T0.AddSeconds(1), default);
+        await _index.AddBlobAsync("alice", stored, sensitive: false, new Dictionary<string, string> { ["k"] = "first" }, quotaBytes: 0, T0, default);
+        await _index.AddBlobAsync("alice", stored with { MediaType = "text/plain" }, sensitive: true, new Dictionary<string, string> { ["k"] = "second" }, quotaBytes: 0, T0.AddSeconds(1), default);
 
         var blob = Assert.IsType<BlobRecord>(await _index.GetBlobAsync("alice", digest.Hash, default));
         Assert.Equal(stored, blob.Object);
@@ -48,7 +48,7 @@ public abstract class BlobIndexContract : IAsyncLifetime
         Assert.Null(await _index.GetBlobAsync("bob", digest.Hash, default));
 
         var encrypted = Object(Digest(2), "owners/x/b", keyId: "k1");
-        await _index.AddBlobAsync("alice", encrypted, sensitive: true, new Dictionary<string, string>(), T0, default);
+        await _index.AddBlobAsync("alice", encrypted, sensitive: true, new Dictionary<string, string>(), quotaBytes: 0, T0, default);
         Assert.Equal(encrypted, await _index.GetObjectAsync("owners/x/b", default));
         Assert.Null(await _index.GetObjectAsync("shared/none", default));
 
@@ -200,6 +200,48 @@ public abstract class BlobIndexContract : IAsyncLifetime
         await next.DisposeAsync();
     }
 
+    [Fact]
+    public async Task A_new_blob_over_the_quota_is_not_recorded_and_its_object_is_left_for_collection()
+    {
+        var held = Digest(1);
+        Assert.Null(await AddAsync("alice", held, quotaBytes: 250));
+        var over = Digest(60); // 101 + 160 > 250
+        Assert.Equal(held.Size, await AddAsync("alice", over, quotaBytes: 250));
+
+        Assert.Null(await _index.GetBlobAsync("alice", over.Hash, default));
+        Assert.Equal(held.Size, await _index.UsageAsync("alice", default));
+        Assert.NotNull(await _index.GetObjectAsync("shared/" + over.Hash, default));
+        var (_, orphans) = await _index.CollectAsync(T0, default);
+        Assert.Equal(["shared/" + over.Hash], orphans);
+
+        // What the owner already holds is recorded again whatever the quota; other owners have their own.
+        Assert.Null(await AddAsync("alice", held, quotaBytes: 1));
+        Assert.Null(await AddAsync("bob", over, quotaBytes: 250));
+    }
+
+    [Fact]
+    public async Task Concurrent_puts_of_one_owner_never_pass_the_quota_together()
+    {
+        // Sixteen blobs of 101..116 bytes racing for room for about five.
+        const long Quota = 560;
+        var digests = Enumerable.Range(1, 16).Select(Digest).ToList();
+        using var start = new SemaphoreSlim(0);
+        var puts = digests.Select(d => Task.Run(async () =>
+        {
+            await start.WaitAsync();
+            return await AddAsync("alice", d, quotaBytes: Quota);
+        })).ToList();
+        start.Release(puts.Count);
+        var results = await Task.WhenAll(puts);
+
+        var usage = await _index.UsageAsync("alice", default);
+        var recorded = digests.Where((_, i) => results[i] is null).ToList();
+        Assert.Equal(recorded.Sum(d => d.Size), usage);
+        Assert.InRange(usage, 1, Quota);
+        // Usage only grew, so a blob refused at any moment does not fit at the end either.
+        Assert.All(digests.Except(recorded), d => Assert.True(usage + d.Size > Quota, $"{d.Size} bytes were refused with {usage} of {Quota} held"));
+    }
+
     internal IBlobIndex Index => _index;
 
     internal static BlobDigest Digest(int seed) => BlobDigest.Of(TestData.Random(100 + seed, seed));
@@ -207,8 +249,8 @@ public abstract class BlobIndexContract : IAsyncLifetime
     private static StoredObject Object(BlobDigest digest, string key, string? keyId) =>
         new(key, digest, digest.Size + 7, "image/png", 3, 4, StoredCompression.Brotli, keyId, T0);
 
-    private Task AddAsync(string owner, BlobDigest digest, DateTimeOffset? at = null) =>
-        _index.AddBlobAsync(owner, Object(digest, "shared/" + digest.Hash, null), false, new Dictionary<string, string>(), at ?? T0, default);
+    private Task<long?> AddAsync(string owner, BlobDigest digest, DateTimeOffset? at = null, long quotaBytes = 0) =>
+        _index.AddBlobAsync(owner, Object(digest, "shared/" + digest.Hash, null), false, new Dictionary<string, string>(), quotaBytes, at ?? T0, default);
 
     private async Task<List<(string, string, string Hash)>> ListAllAsync(string owner, string? traceId, string? hash, int pageSize)
     {
