@@ -384,4 +384,37 @@ public abstract partial class ModelStoreContract
 
         await Registry.RegisterAsync(Model("org/four.gguf", owner: Owner + "-other"), default);
     }
+
+    [Fact]
+    public async Task Concurrent_writes_of_one_owner_never_pass_the_model_quota_together()
+    {
+        ((SqlModelStore)Store).MaxModelsPerOwner = 5;
+        using var start = new SemaphoreSlim(0);
+        var writes = Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        {
+            await start.WaitAsync();
+            try
+            {
+                if (i % 2 == 0)
+                {
+                    await Registry.RegisterAsync(Model($"org/r{i}.gguf"), default);
+                }
+                else
+                {
+                    await ImportAsync([Archived($"org/i{i}.gguf")]);
+                }
+
+                return true;
+            }
+            catch (RegistryException e) when (e.Kind == RegistryErrorKind.ResourceExhausted)
+            {
+                return false;
+            }
+        })).ToList();
+        start.Release(writes.Count);
+        var added = (await Task.WhenAll(writes)).Count(ok => ok);
+
+        Assert.Equal(5, added);
+        Assert.Equal(5, (await AllAsync()).Count);
+    }
 }

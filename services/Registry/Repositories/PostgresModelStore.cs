@@ -34,6 +34,9 @@ internal sealed class PostgresModelStore : SqlModelStore
 
     protected override string LockRowSql => " FOR UPDATE OF m";
 
+    // Held to commit; the (int, int) key space with a first key of ASCII "REGI", so nothing else here shares it.
+    protected override string? LockOwnerForAddSql => "SELECT pg_advisory_xact_lock(1380271945, hashtext(@owner))";
+
     public override async Task InitializeAsync(CancellationToken cancellationToken)
     {
         try

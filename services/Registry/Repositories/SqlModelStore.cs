@@ -30,6 +30,12 @@ internal abstract class SqlModelStore : IModelStore
     /// <summary>Appended to the row read of a write ("FOR UPDATE" where rows can be locked).</summary>
     protected virtual string LockRowSql => "";
 
+    /// <summary>
+    /// Run in a write that adds an owner's models before counting them, so two such writes take
+    /// turns; null where the transaction already holds the only write lock (SQLite).
+    /// </summary>
+    protected virtual string? LockOwnerForAddSql => null;
+
     public abstract Task InitializeAsync(CancellationToken cancellationToken);
 
     public abstract Task<BackupResult> BackupAsync(CancellationToken cancellationToken);
@@ -459,12 +465,19 @@ internal abstract class SqlModelStore : IModelStore
     }
 
     /// <summary>
-    /// RESOURCE_EXHAUSTED when <paramref name="adding"/> more models would take the owner past the
-    /// quota. Counted in the write's transaction; two writers at once on PostgreSQL (read committed)
-    /// can each pass it, so the quota may be passed by one write's rows, never without bound.
+    /// RESOURCE_EXHAUSTED when the owner's models plus <paramref name="adding"/> would pass the
+    /// quota. Counted in the write's transaction, after the owner's lock where the store needs one
+    /// (PostgreSQL's read committed would otherwise let two writers both count the old total).
     /// </summary>
     private async Task EnsureRoomAsync(DbConnection connection, DbTransaction transaction, string owner, int adding, CancellationToken cancellationToken)
     {
+        if (LockOwnerForAddSql is { } lockOwner)
+        {
+            await using var serialize = DbCommands.Create(connection, transaction, lockOwner);
+            serialize.Add("@owner", owner);
+            await serialize.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using var count = DbCommands.Create(connection, transaction, "SELECT COUNT(*) FROM models WHERE owner = @owner");
         count.Add("@owner", owner);
         var held = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
