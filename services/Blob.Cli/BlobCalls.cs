@@ -131,9 +131,13 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata a
         var first = true;
         try
         {
-            while (offset < size)
+            // At least one message: a resume that finds every byte committed (the last call broke
+            // while the server was finishing) must still ask it to finish.
+            do
             {
-                var read = await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - offset), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
+                var read = offset < size
+                    ? await content.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, size - offset), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false)
+                    : 0;
                 await call.RequestStream.WriteAsync(new UploadRequest
                 {
                     UploadId = first ? uploadId : "",
@@ -146,8 +150,10 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata a
                 offset += read;
                 progress?.Invoke(read);
             }
+            while (offset < size);
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            stall.Progressed(FinishingTime(size));
             return await call.ResponseAsync.ConfigureAwait(false);
         }
         catch (Exception) when (stall.Stalled)
@@ -156,6 +162,9 @@ internal sealed class BlobCalls(BlobService.BlobServiceClient client, Metadata a
             throw stall.Error("Upload");
         }
     }
+
+    /// <summary>After the last byte the server reads the blob again to verify, encode and store it: allow it 8 MiB/s.</summary>
+    private static TimeSpan FinishingTime(long size) => StallGuard.DefaultLimit + TimeSpan.FromSeconds(size / (8.0 * 1024 * 1024));
 
     /// <summary>
     /// Streams the trace through OffloadTrace and the slim trace back into <paramref name="slim"/>:

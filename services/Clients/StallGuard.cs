@@ -16,6 +16,7 @@ public sealed class StallGuard : IDisposable
 
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _caller;
+    private TimeSpan _armed;
 
     public StallGuard(TimeSpan limit, CancellationToken cancellationToken)
     {
@@ -23,7 +24,7 @@ public sealed class StallGuard : IDisposable
         Limit = limit;
         _caller = cancellationToken;
         _source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _source.CancelAfter(limit);
+        Progressed();
     }
 
     public TimeSpan Limit { get; }
@@ -34,12 +35,17 @@ public sealed class StallGuard : IDisposable
     /// <summary>The guard, not the caller, ended the call.</summary>
     public bool Stalled => _source.IsCancellationRequested && !_caller.IsCancellationRequested;
 
-    public void Progressed() => _source.CancelAfter(Limit);
+    /// <summary>Progress: the next must come within <paramref name="next"/> (the server finishing a large upload may need longer than <see cref="Limit"/>).</summary>
+    public void Progressed(TimeSpan? next = null)
+    {
+        _armed = next ?? Limit;
+        _source.CancelAfter(_armed);
+    }
 
-    /// <summary>What to report for a call this guard ended: DEADLINE_EXCEEDED naming the call and the limit.</summary>
+    /// <summary>What to report for a call this guard ended: DEADLINE_EXCEEDED naming the call and the wait that ran out.</summary>
     public RpcException Error(string call) => new(new Status(
         StatusCode.DeadlineExceeded,
-        string.Create(CultureInfo.InvariantCulture, $"{call} made no progress for {Limit.TotalSeconds:0.###} s")));
+        string.Create(CultureInfo.InvariantCulture, $"{call} made no progress for {_armed.TotalSeconds:0.###} s")));
 
     public void Dispose() => _source.Dispose();
 }

@@ -90,7 +90,9 @@ internal sealed class ExportCalls(GrpcChannel channel, string? token, TimeSpan t
     /// <summary>Streams an archive in 1 MiB chunks (the contract's recommendation). Not resumable: the contract has no offset for uploads.</summary>
     public async Task<UploadArchiveResponse> UploadArchiveAsync(Stream archive, Action<long>? progress, CancellationToken cancellationToken)
     {
-        using var stall = new StallGuard(StallGuard.DefaultLimit, cancellationToken);
+        // Longer than the default: the service stores each part in S3 inside its read loop, so one
+        // part's S3 retries (Export:Retry, up to 12 attempts) hold our writes back meanwhile.
+        using var stall = new StallGuard(TimeSpan.FromMinutes(10), cancellationToken);
         using var call = _client.UploadArchive(Streaming(stall.Token));
         var buffer = new byte[UploadChunkSize];
         try

@@ -34,7 +34,7 @@ internal static class ExportCli
             Description = $"file holding the bearer token (else env {BearerToken.Variable}, else the file env {BearerToken.FileVariable} names); its subject is the owner",
             Recursive = true,
         };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds each unary call may take (streams end after 2 min without progress instead)", DefaultValueFactory = _ => 30, Recursive = true };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds each unary call may take (streams have none; an upload ends after 10 min without progress)", DefaultValueFactory = _ => 30, Recursive = true };
         timeout.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() <= 0)

@@ -73,6 +73,17 @@ public sealed class StallGuardTests
     }
 
     [Fact]
+    public async Task The_wait_set_by_the_last_progress_is_the_one_that_ends_the_call_and_is_reported()
+    {
+        using var stall = new StallGuard(TimeSpan.FromMinutes(5), CancellationToken.None);
+        stall.Progressed(TimeSpan.FromMilliseconds(200));
+
+        await Task.Delay(Timeout.Infinite, stall.Token).ContinueWith(static _ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(stall.Stalled);
+        Assert.Equal("Upload made no progress for 0.2 s", stall.Error("Upload").Status.Detail);
+    }
+
+    [Fact]
     public void A_limit_that_is_not_positive_is_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new StallGuard(TimeSpan.Zero, CancellationToken.None));
 }

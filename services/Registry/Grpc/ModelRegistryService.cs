@@ -68,8 +68,9 @@ internal sealed class ModelRegistryService(Registry.ModelRegistry registry) : V1
         }
 
         var first = requestStream.Current;
+        var owner = Writer(context, first.Owner); // who may import comes before what the stream holds
         await using var content = new ImportChunkStream(first, requestStream);
-        var report = await registry.ImportModelListAsync(Writer(context, first.Owner), content, first.Mode.ToDomain(), ct);
+        var report = await registry.ImportModelListAsync(owner, content, first.Mode.ToDomain(), ct);
         return report.ToProto();
     }, context);
 

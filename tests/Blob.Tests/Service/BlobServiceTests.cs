@@ -103,6 +103,25 @@ public sealed class BlobServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resume_of_one_empty_message_is_answered_with_where_the_upload_stands()
+    {
+        // blobctl always sends at least one message, also when a resume has nothing left to send.
+        var data = TestData.Random(1024 * 1024 + 3, seed: 14);
+        var digest = BlobClient.D(data);
+        var start = await Alice.StartUploadAsync(digest);
+        await Alice.UploadAsync(start.UploadId, data, 0, 1024 * 1024);
+
+        var empty = await Alice.UploadAsync(start.UploadId, data, 1024 * 1024, 1024 * 1024);
+        Assert.Equal((false, 1024 * 1024), (empty.Complete, empty.CommittedSize));
+        var early = await Fails(StatusCode.InvalidArgument, () => Alice.UploadAsync(start.UploadId, data, 1024 * 1024, 1024 * 1024, finish: true));
+        Assert.Contains("the 1048576 bytes stay committed", early.Status.Detail);
+
+        var done = await Alice.UploadAsync(start.UploadId, data, 1024 * 1024, data.Length, finish: true);
+        Assert.True(done.Complete);
+        Assert.Equal(data, await Alice.DownloadAsync(digest));
+    }
+
+    [Fact]
     public async Task Digest_mismatch_discards_the_upload_and_nothing_is_visible()
     {
         var data = TestData.Random(300_000, seed: 12);
