@@ -87,7 +87,7 @@ server.BeginOutputReadLine();
 server.BeginErrorReadLine();
 try
 {
-    await WaitForPortAsync(port);
+    await PortWait.UntilListeningAsync(server, "blob service", port, TimeSpan.FromSeconds(30), () => "(its output is above, marked [server])");
     await using var watch = new ProcessWatch(server.Id);
     using var channel = GrpcChannels.Create($"http://127.0.0.1:{port}");
     var client = new BlobService.BlobServiceClient(channel);
@@ -231,23 +231,4 @@ static int FreePort()
     using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
     listener.Start();
     return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-}
-
-static async Task WaitForPortAsync(int port)
-{
-    for (var i = 0; i < 300; i++)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync("127.0.0.1", port);
-            return;
-        }
-        catch (SocketException)
-        {
-            await Task.Delay(100);
-        }
-    }
-
-    throw new TimeoutException($"blob service did not listen on {port}");
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
+using Microservices.Bench;
 
 namespace Microservices.ExportBench;
 
@@ -105,30 +105,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public long RequestsOf(string method) => _requests.TryGetValue(method, out var n) ? n : 0;
 
-    public async Task WaitForPortAsync(int port, TimeSpan timeout)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} before listening on {port}:\n{string.Join('\n', _tail)}");
-            }
-
-            try
-            {
-                using var socket = new TcpClient();
-                await socket.ConnectAsync("127.0.0.1", port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new TimeoutException($"{Name} not listening on {port} after {timeout.TotalSeconds} s:\n{string.Join('\n', _tail)}");
-    }
+    public Task WaitForPortAsync(int port, TimeSpan timeout) =>
+        PortWait.UntilListeningAsync(_process, Name, port, timeout, () => string.Join('\n', _tail));
 
     /// <summary>A "Key:  N kB" field of /proc/PID/status, in bytes (VmHWM: the kernel's peak RSS).</summary>
     public long StatusBytes(string field) => ProcField($"/proc/{Pid}/status", field + ":") * 1024;
