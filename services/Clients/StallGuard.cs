@@ -11,7 +11,7 @@ namespace Microservices.Clients;
 /// </summary>
 public sealed class StallGuard : IDisposable
 {
-    /// <summary>Long enough for a server finishing a large upload (hashing, storing) after the last message.</summary>
+    /// <summary>Between two messages of a healthy stream, far more than any pause; a server's work after the last message may need its own wait (<see cref="Progressed"/>).</summary>
     public static readonly TimeSpan DefaultLimit = TimeSpan.FromMinutes(2);
 
     private readonly CancellationTokenSource _source;
